@@ -1,0 +1,29 @@
+// Canonical form of a JSON value, for keys and for equality that ignores spelling.
+//
+// Objects: members sorted by key (bytewise on the unescaped key; duplicate keys all
+// kept, in input order among equals); arrays in order; strings unescaped and
+// re-escaped canonically (so "\u0041" and "A" are equal); numbers as the text of
+// their token (so 1, 1.0 and 1e0 are DIFFERENT — documented in ev(7)); true, false,
+// null. No whitespace. Recursion depth is bounded by kMaxDepth (deeper is a data error).
+// Not thread-safe per value; pure otherwise.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "libcore/base/status.h"
+
+namespace ev::json {
+
+inline constexpr int kMaxCanonicalDepth = 256;
+
+// Appends the canonical JSON of `value` to `out`. Consumes the value (On-Demand is
+// forward-only). Fails with kData on malformed JSON or excessive depth.
+Status append_canonical(simdjson::ondemand::value value, std::string& out);
+
+// Canonical JSON of a whole document (an event line). `doc` must be freshly iterated.
+Status append_canonical(simdjson::ondemand::document& doc, std::string& out);
+
+}  // namespace ev::json

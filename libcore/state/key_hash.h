@@ -1,0 +1,55 @@
+// Key hashing: the identity of an event for dedupe, grouping and partitioning.
+//
+// A key is one or more field values. Each value is fed to XXH3 as a one-byte type
+// tag followed by its canonical bytes (json/canonical.h), so:
+//   - {"id":1} and {"id":"1"} are different keys (number vs string tag);
+//   - a missing field and null are different keys (tags kMissing vs kNull);
+//   - "\u0041" and "A" are the same key (strings compared unescaped);
+//   - {"a":1,"b":2} and {"b":2,"a":1} are the same key (object members sorted);
+//   - 1 and 1.0 are different keys (numbers compared by their spelling).
+// Field boundaries are length-prefixed, so ("ab","c") and ("a","bc") differ.
+// 64-bit (XXH3_64) and 128-bit (XXH3_128) digests; the seed is fixed (0) so digests
+// are stable across runs and versions. Not thread-safe; reuse one hasher per thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "libcore/base/status.h"
+
+namespace ev::state {
+
+struct Hash128 {
+  uint64_t low = 0;
+  uint64_t high = 0;
+  bool operator==(const Hash128&) const = default;
+};
+
+class KeyHasher {
+ public:
+  KeyHasher();
+  ~KeyHasher();
+  KeyHasher(const KeyHasher&) = delete;
+  KeyHasher& operator=(const KeyHasher&) = delete;
+
+  // Starts a new key.
+  void reset();
+  // Adds one field value (consumed). Fails with kData on malformed JSON.
+  Status add(simdjson::ondemand::value value);
+  // Adds a field that the event does not have.
+  void add_missing();
+  // Adds raw bytes with a caller-chosen tag (for keys that are not JSON values).
+  void add_bytes(char tag, std::string_view bytes);
+
+  uint64_t digest64() const;
+  Hash128 digest128() const;
+
+ private:
+  std::string buf_;      // tagged, length-prefixed canonical bytes of the key so far
+  std::string scratch_;  // reused canonical-JSON buffer
+};
+
+}  // namespace ev::state
