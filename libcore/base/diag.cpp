@@ -9,11 +9,7 @@ namespace {
 std::string g_program = "ev";
 bool g_quiet = false;
 
-void emit(std::string_view severity, std::string_view message) {
-  std::string line;
-  line.reserve(g_program.size() + severity.size() + message.size() + 6);
-  line.append(g_program).append(": ").append(severity).append(": ").append(message);
-  line.push_back('\n');
+void write_all(const std::string& line) {
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {
@@ -23,6 +19,14 @@ void emit(std::string_view severity, std::string_view message) {
     left -= static_cast<size_t>(n);
   }
 }
+
+void emit(std::string_view severity, std::string_view message) {
+  std::string line;
+  line.reserve(g_program.size() + severity.size() + message.size() + 6);
+  line.append(g_program).append(": ").append(severity).append(": ").append(message);
+  line.push_back('\n');
+  write_all(line);
+}
 }  // namespace
 
 void set_program(std::string_view name) { g_program = std::string(name); }
@@ -31,6 +35,11 @@ void set_quiet(bool quiet) { g_quiet = quiet; }
 bool quiet() { return g_quiet; }
 
 void error(std::string_view message) { emit("error", message); }
+void raw_line(std::string_view line) {
+  std::string s(line);
+  s.push_back('\n');
+  write_all(s);
+}
 void warning(std::string_view message) {
   if (!g_quiet) emit("warning", message);
 }

@@ -18,5 +18,7 @@ bool quiet();
 void error(std::string_view message);
 void warning(std::string_view message);  // suppressed by --quiet
 void note(std::string_view message);     // suppressed by --quiet
+// Writes `line` and a newline to stderr as it is (the --stats JSON line).
+void raw_line(std::string_view line);
 
 }  // namespace ev::diag

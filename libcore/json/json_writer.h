@@ -5,7 +5,9 @@
 // minimally (`\"`, `\\`, `\b \f \n \r \t`, other control characters as `\u00XX`
 // lowercase hex; everything else, including non-ASCII UTF-8 and `/`, verbatim),
 // integers in decimal, doubles in the shortest form that round-trips (std::to_chars),
-// non-finite doubles as null. JsonWriter appends to a caller-owned std::string so a
+// non-finite doubles as null. A double that prints without '.' or exponent gets ".0"
+// appended (3.0 is written "3.0", -0.0 "-0.0", 1e21 "1e+21") so it reads back as a double.
+// JsonWriter appends to a caller-owned std::string so a
 // hot loop can reuse one buffer without allocating. Not thread-safe; cheap to create.
 #pragma once
 
@@ -15,13 +17,21 @@
 
 namespace ev::json {
 
-// Appends `s` as a quoted JSON string. Requires: `s` is valid UTF-8 (invalid bytes
-// are replaced by U+FFFD so the output is always valid JSON).
+// Appends `s` as a quoted JSON string. `s` should be valid UTF-8; each maximal ill-formed
+// subsequence is replaced by U+FFFD (EF BF BD), so the output is always valid JSON.
+// Allocation-free when `out` has capacity; the common case (no escapes) is a block scan.
 void append_json_string(std::string& out, std::string_view s);
+
+// As append_json_string, without checking UTF-8: for strings already validated, such
+// as those simdjson hands out. Requires: `s` is valid UTF-8.
+void append_valid_json_string(std::string& out, std::string_view s);
 
 // True if `s` is valid UTF-8 (simdjson's validator).
 bool is_valid_utf8(std::string_view s);
 
+// Writes one value (usually an object) at a time; commas are inserted between members
+// and elements. Top-level values get no separator: a caller writing NDJSON adds '\n'.
+// Requires: calls are well nested and key() precedes every value inside an object.
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
@@ -49,6 +59,9 @@ class JsonWriter {
  private:
   void comma();
   std::string& out_;
+  // A value that ends inside a container needs a comma before the next one; after a
+  // container closes, its parent (if any) always does, so no stack of flags is needed.
+  int depth_ = 0;
   bool need_comma_ = false;
 };
 

@@ -34,11 +34,18 @@ Result<Timestamp> parse_rfc3339(std::string_view text);
 // < 1e11 seconds, < 1e14 milliseconds, < 1e17 microseconds, else nanoseconds
 // (so seconds cover years up to 5138 and ms up to 5138 too). Fractions are kept
 // down to the nanosecond. Fails with kData when the result is out of range.
+// A double holds ~16 significant digits, so the double overload rounds its exact
+// binary value to the nearest nanosecond (0.3 s gives 300000000 ns); NaN and
+// infinities fail with kData. The int64 overload is exact.
 Result<Timestamp> from_epoch(double value, EpochUnit unit);
 Result<Timestamp> from_epoch(int64_t value, EpochUnit unit);
 
 // Parses a JSON number token's text exactly (no double rounding for integers),
-// e.g. "1714557600123" or "1714557600.5".
+// e.g. "1714557600123" or "1714557600.5". Strict JSON number syntax: optional '-',
+// no leading zeros or '+', optional fraction and exponent ("1.7145576e9"). kAuto
+// compares the exact decimal magnitude. Digits below the nanosecond are floored
+// (toward the earlier instant, as formatting does). Fails with kData on bad
+// syntax or when the result is out of range.
 Result<Timestamp> parse_epoch_text(std::string_view number_text, EpochUnit unit);
 
 // "2024-05-01T10:00:00.123Z": RFC 3339 UTC with exactly three fraction digits.
@@ -49,7 +56,9 @@ void append_rfc3339_ms(std::string& out, Timestamp t);
 std::string format_rfc3339_ns(Timestamp t);
 
 // Days since 1970-01-01 for a proleptic Gregorian date, and back (Howard Hinnant's
-// algorithms). Exposed for the generator and window alignment.
+// algorithms). Exposed for the generator and window alignment. Exact for negative
+// days and years (floor division). Requires: 1 <= m <= 12, 1 <= d <= 31, and
+// |y|, |days| well below 2^60.
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 void civil_from_days(int64_t days, int64_t& y, unsigned& m, unsigned& d);
 

@@ -1,0 +1,59 @@
+#include "libcore/io/line_writer.h"
+
+namespace ev::io {
+
+LineWriter::LineWriter(std::unique_ptr<ByteSink> sink, size_t chunk)
+    : sink_(std::move(sink)), chunk_(chunk) {
+  buf_.reserve(chunk_ + 64 * 1024);
+}
+
+LineWriter::~LineWriter() = default;
+
+Status LineWriter::write_line(std::string_view line) {
+  buf_.append(line);
+  return end_line();
+}
+
+Status LineWriter::end_line() {
+  buf_.push_back('\n');
+  ++lines_;
+  if (buf_.size() >= chunk_) return drain();
+  return error_;
+}
+
+Status LineWriter::drain() {
+  if (!error_) {
+    buf_.clear();  // nothing more can be written; do not grow
+    return error_;
+  }
+  if (buf_.empty()) return {};
+  bytes_ += buf_.size();
+  error_ = sink_->write(buf_);
+  buf_.clear();
+  dirty_ = true;
+  return error_;
+}
+
+Status LineWriter::flush() {
+  if (auto st = drain(); !st) return st;
+  if (!dirty_) return {};
+  dirty_ = false;
+  error_ = sink_->flush();
+  return error_;
+}
+
+Status LineWriter::idle() {
+  if (auto st = flush(); !st) return st;
+  error_ = sink_->tick();
+  return error_;
+}
+
+Status LineWriter::close() {
+  if (closed_) return error_;
+  closed_ = true;
+  if (auto st = drain(); !st) return st;
+  error_ = sink_->close();
+  return error_;
+}
+
+}  // namespace ev::io

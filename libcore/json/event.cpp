@@ -1,0 +1,109 @@
+#include "libcore/json/event.h"
+
+namespace ev::json {
+
+std::string Event::where() const {
+  std::string w(source_);
+  w += ':';
+  w += std::to_string(line_);
+  return w;
+}
+
+std::string describe(simdjson::error_code code) {
+  switch (code) {
+    case simdjson::UTF8_ERROR: return "invalid UTF-8";
+    case simdjson::UNCLOSED_STRING: return "invalid JSON: unclosed string";
+    case simdjson::NUMBER_ERROR: return "invalid JSON: bad number";
+    case simdjson::INCORRECT_TYPE: return "invalid JSON: unexpected type";
+    case simdjson::DEPTH_ERROR: return "invalid JSON: nested too deeply";
+    case simdjson::EMPTY: return "empty line";
+    default: break;
+  }
+  return std::string("invalid JSON: ") + simdjson::error_message(code);
+}
+
+Result<simdjson::ondemand::document*> Event::doc() {
+  if (!parsed_) {
+    // Cheap shape check first: every event is an object.
+    size_t i = 0;
+    while (i < raw_.size() && (raw_[i] == ' ' || raw_[i] == '\t')) ++i;
+    if (i == raw_.size() || raw_[i] != '{') {
+      return data_error("not a JSON object", where());
+    }
+    auto err = parser_.iterate(raw_.data(), raw_.size(), raw_.size() + simdjson::SIMDJSON_PADDING).get(doc_);
+    if (err) return data_error(describe(err), where());
+    parsed_ = true;
+    touched_ = false;
+  }
+  if (touched_) {
+    doc_.rewind();
+  }
+  touched_ = true;
+  return &doc_;
+}
+
+Result<Found> Event::find(const FieldPath& path, simdjson::ondemand::value& out) {
+  auto d = doc();
+  if (!d) return std::unexpected(d.error());
+  const auto& segs = path.segments();
+  simdjson::ondemand::value cur;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const auto& seg = segs[i];
+    simdjson::error_code err;
+    if (seg.kind == PathSegment::Kind::kKey) {
+      if (i == 0) {
+        err = (*d)->find_field_unordered(seg.key).get(cur);
+      } else {
+        simdjson::ondemand::object obj;
+        err = cur.get_object().get(obj);
+        if (!err) err = obj.find_field_unordered(seg.key).get(cur);
+      }
+    } else {
+      simdjson::ondemand::array arr;
+      if (i == 0) {
+        return Found::kMissing;  // events are objects: a leading index never matches
+      }
+      err = cur.get_array().get(arr);
+      if (!err) err = arr.at(seg.index).get(cur);
+    }
+    if (err == simdjson::NO_SUCH_FIELD || err == simdjson::INDEX_OUT_OF_BOUNDS ||
+        err == simdjson::INCORRECT_TYPE) {
+      return Found::kMissing;
+    }
+    if (err) return data_error(describe(err), where());
+  }
+  out = cur;
+  return Found::kYes;
+}
+
+Result<std::string_view> raw_text(simdjson::ondemand::value value) {
+  simdjson::ondemand::json_type type;
+  if (auto err = value.type().get(type); err) return data_error(describe(err));
+  std::string_view text;
+  simdjson::error_code err = simdjson::SUCCESS;
+  switch (type) {
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object obj;
+      err = value.get_object().get(obj);
+      if (!err) err = obj.raw_json().get(text);
+      break;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array arr;
+      err = value.get_array().get(arr);
+      if (!err) err = arr.raw_json().get(text);
+      break;
+    }
+    default:
+      text = value.raw_json_token();
+      break;
+  }
+  if (err) return data_error(describe(err));
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                           text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+}  // namespace ev::json

@@ -1,0 +1,69 @@
+// Event: one input line and its lazily parsed On-Demand document.
+//
+// The runner fills an Event for each line; a stage reads fields by path without
+// materializing the document. The raw line is the input bytes (no newline), which
+// stay valid, followed by at least SIMDJSON_PADDING readable bytes, until the runner
+// reads the next line. Each lookup rewinds the document, so lookups may come in any
+// order; the simdjson value a lookup returns is valid until the next lookup or
+// doc() call. One Event per runner; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "libcore/base/status.h"
+#include "libcore/json/field_path.h"
+
+namespace ev::json {
+
+enum class Found { kYes, kMissing };
+
+class Event {
+ public:
+  explicit Event(simdjson::ondemand::parser& parser) : parser_(parser) {}
+
+  // Points the event at a new line. Requires: `raw` is followed by SIMDJSON_PADDING
+  // readable bytes.
+  void reset(std::string_view raw, std::string_view source, uint64_t line) {
+    raw_ = raw;
+    source_ = source;
+    line_ = line;
+    parsed_ = false;
+    touched_ = false;
+  }
+
+  std::string_view raw() const { return raw_; }
+  std::string_view source() const { return source_; }
+  uint64_t line() const { return line_; }
+  // "source:line", the location used in messages and envelopes.
+  std::string where() const;
+
+  // The document, iterated on first use and rewound on later calls. Fails with kData
+  // when the line is not a JSON object.
+  Result<simdjson::ondemand::document*> doc();
+
+  // Looks up `path`. On kYes, `out` holds the value. A missing key, an index past the
+  // end, or a path through a non-container is kMissing. Malformed JSON is kData.
+  Result<Found> find(const FieldPath& path, simdjson::ondemand::value& out);
+
+ private:
+  simdjson::ondemand::parser& parser_;
+  simdjson::ondemand::document doc_;
+  std::string_view raw_;
+  std::string_view source_;
+  uint64_t line_ = 0;
+  bool parsed_ = false;
+  bool touched_ = false;
+};
+
+// The raw JSON text of a value as it appears in the line (containers included).
+// Consumes the value. Fails with kData on malformed JSON.
+Result<std::string_view> raw_text(simdjson::ondemand::value value);
+
+// Describes a simdjson error for users: "invalid JSON (TAPE_ERROR: ...)".
+std::string describe(simdjson::error_code code);
+
+}  // namespace ev::json

@@ -1,0 +1,45 @@
+#include "libcore/json/splice.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace {
+std::string splice(std::string_view raw, std::string_view members,
+                   std::initializer_list<std::string_view> keys = {"_src"}) {
+  std::string padded = std::string(raw) + std::string(64, ' ');
+  simdjson::ondemand::parser parser;
+  std::string out;
+  auto st = ev::json::append_spliced(out, std::string_view(padded.data(), raw.size()), members,
+                                     keys, parser);
+  if (!st) return "error: " + st.error().message;
+  return out;
+}
+}  // namespace
+
+TEST_CASE("splice: appends before the closing brace, keeping the rest byte for byte") {
+  CHECK(splice(R"({"a": 1.0,  "b":[ 1 ]})", R"("_src":1)") == R"({"a": 1.0,  "b":[ 1 ],"_src":1})");
+  CHECK(splice(R"({"a":1} )", R"("_src":1)") == R"({"a":1,"_src":1} )");
+  CHECK(splice(R"({"a":1 })", R"("_src":1)") == R"({"a":1,"_src":1 })");
+}
+
+TEST_CASE("splice: empty objects get no comma") {
+  CHECK(splice("{}", R"("_src":1)") == R"({"_src":1})");
+  CHECK(splice("{  }", R"("_src":1)") == R"({"_src":1  })");
+}
+
+TEST_CASE("splice: an existing member of the same key is replaced, never duplicated") {
+  CHECK(splice(R"({"_src":{"x":[1,{"y":2}]},"a":1})", R"("_src":2)") == R"({"a":1,"_src":2})");
+  CHECK(splice(R"({"a":1,"_src":"old"})", R"("_src":2)") == R"({"a":1,"_src":2})");
+  CHECK(splice(R"({"a":1, "_src" : "old" ,"b":2})", R"("_src":2)") == R"({"a":1, "b":2,"_src":2})");
+  CHECK(splice(R"({"_src":0})", R"("_src":2)") == R"({"_src":2})");
+  // The key text inside a value is not a member: left alone.
+  CHECK(splice(R"({"a":"_src","b":["_src"]})", R"("_src":2)") == R"({"a":"_src","b":["_src"],"_src":2})");
+  // Nested members of the same name are not top-level: left alone.
+  CHECK(splice(R"({"n":{"_src":1}})", R"("_src":2)") == R"({"n":{"_src":1},"_src":2})");
+}
+
+TEST_CASE("splice: not an object") {
+  CHECK(splice("[1]", "\"x\":1").rfind("error", 0) == 0);
+  CHECK(splice("", "\"x\":1").rfind("error", 0) == 0);
+}

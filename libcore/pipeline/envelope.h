@@ -1,0 +1,35 @@
+// The dead-letter envelope: how a rejected event is written to the --reject sink.
+//
+//   {"error":"invalid JSON: unclosed string","program":"ev-ingest",
+//    "source":"clicks.jsonl","line":12,"raw":"{\"user_id\":\"u1"}
+//
+// "raw" holds the original line; decoding the JSON string gives it back byte for
+// byte. A line that is not valid UTF-8 cannot be a JSON string, so it is carried as
+// "raw_base64" instead. An oversize line carries its first 1 KiB and
+// "raw_truncated":true with "length". Kafka input adds "topic", "partition",
+// "offset" in place of "line". Canonical JSON (json_writer.h). Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ev::pipeline {
+
+struct RejectInfo {
+  std::string_view reason;
+  std::string_view program;
+  std::string_view source;
+  uint64_t line = 0;
+  std::string_view raw;
+  bool truncated = false;   // raw is a prefix of a longer line
+  uint64_t length = 0;      // full length when truncated
+};
+
+// Appends the envelope (no newline) to `out`.
+void append_envelope(std::string& out, const RejectInfo& info);
+
+// Standard base64 (RFC 4648, with padding), for raw_base64.
+void append_base64(std::string& out, std::string_view bytes);
+
+}  // namespace ev::pipeline

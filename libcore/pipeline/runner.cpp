@@ -1,0 +1,230 @@
+#include "libcore/pipeline/runner.h"
+
+#include <cstring>
+#include <string>
+
+#include <simdjson.h>
+
+#include "libcore/base/diag.h"
+#include "libcore/base/stop.h"
+#include "libcore/io/glob.h"
+#include "libcore/io/line_reader.h"
+#include "libcore/io/line_writer.h"
+#include "libcore/pipeline/control.h"
+#include "libcore/pipeline/envelope.h"
+#include "libcore/time/clock.h"
+
+namespace ev::pipeline {
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+class RunnerEmitter final : public Emitter {
+ public:
+  RunnerEmitter(const RunOptions& opt, RunReport& report, io::LineWriter& out,
+                io::LineWriter* rejects)
+      : opt_(opt), report_(report), out_(out), rejects_(rejects) {
+    policy_ = opt.on_error;
+    if (policy_ == OnError::kDefault) policy_ = rejects ? OnError::kReject : OnError::kSkip;
+  }
+
+  Status emit(std::string_view line) override {
+    ++report_.out;
+    return out_.write_line(line);
+  }
+  Status emit_control(std::string_view line) override { return out_.write_line(line); }
+  std::string& line_buffer() override { return out_.buffer(); }
+  Status end_line() override {
+    ++report_.out;
+    return out_.end_line();
+  }
+  Status reject(const json::Event& event, std::string_view reason) override {
+    return bad_line(event.raw(), event.source(), event.line(), reason, false, 0);
+  }
+  Status flush() override {
+    if (rejects_) {
+      if (auto st = rejects_->flush(); !st) return st;
+    }
+    return out_.flush();
+  }
+  RunReport& report() override { return report_; }
+
+  Status bad_line(std::string_view raw, std::string_view source, uint64_t line,
+                  std::string_view reason, bool truncated, uint64_t length) {
+    switch (policy_) {
+      case OnError::kFail:
+        return data_error(std::string(reason), std::string(source) + ":" + std::to_string(line));
+      case OnError::kReject: {
+        ++report_.rejected;
+        RejectInfo info{reason, opt_.program, source, line, raw, truncated, length};
+        append_envelope(rejects_->buffer(), info);
+        return rejects_->end_line();
+      }
+      case OnError::kSkip:
+      case OnError::kDefault:
+        ++report_.skipped;
+        warn(source, line, reason);
+        return {};
+    }
+    return {};
+  }
+
+  void warn(std::string_view source, uint64_t line, std::string_view reason) {
+    if (warnings_ < opt_.max_warnings) {
+      diag::warning(std::string(source) + ":" + std::to_string(line) + ": " + std::string(reason) +
+                    " (skipped)");
+    } else if (warnings_ == opt_.max_warnings) {
+      diag::warning("further bad events are skipped without a warning; --stats counts them");
+    }
+    ++warnings_;
+  }
+
+ private:
+  const RunOptions& opt_;
+  RunReport& report_;
+  io::LineWriter& out_;
+  io::LineWriter* rejects_;
+  OnError policy_;
+  uint64_t warnings_ = 0;
+};
+
+Status close_both(io::LineWriter& out, io::LineWriter* rejects) {
+  Status st = out.close();
+  if (rejects) {
+    Status rs = rejects->close();
+    if (st && !rs) st = rs;
+  }
+  return st;
+}
+
+}  // namespace
+
+std::string_view check_line(std::string_view line) {
+  if (std::memchr(line.data(), 0, line.size()) != nullptr) return "NUL byte in line";
+  if (!simdjson::validate_utf8(line.data(), line.size())) return "invalid UTF-8";
+  size_t b = 0, e = line.size();
+  while (b < e && is_ws(line[b])) ++b;
+  while (e > b && is_ws(line[e - 1])) --e;
+  if (e - b < 2 || line[b] != '{' || line[e - 1] != '}') return "not a JSON object";
+  return {};
+}
+
+Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
+                   std::unique_ptr<io::ByteSink> output) {
+  auto& clock = time::SystemClock::instance();
+  const int64_t started = clock.mono_ns();
+
+  auto inputs = io::expand_inputs(opt.inputs);
+  if (!inputs) return std::unexpected(inputs.error());
+
+  // Output and dead-letter sinks.
+  if (!output) {
+    io::SinkOptions so;
+    so.atomic = opt.atomic_output && opt.output != "-";
+    auto sink = io::open_sink(opt.output, so);
+    if (!sink) return std::unexpected(sink.error());
+    output = std::move(*sink);
+  }
+  if (opt.output == "-") io::enlarge_pipe(1);
+  io::LineWriter out(std::move(output));
+  std::unique_ptr<io::LineWriter> rejects;
+  if (!opt.reject.empty()) {
+    auto sink = io::open_sink(opt.reject);
+    if (!sink) return std::unexpected(sink.error());
+    rejects = std::make_unique<io::LineWriter>(std::move(*sink), 64 * 1024);
+  } else if (opt.on_error == OnError::kReject) {
+    return usage_error("--on-error reject needs --reject SINK");
+  }
+  RunnerEmitter emitter(opt, report, out, rejects.get());
+
+  simdjson::ondemand::parser parser;
+  simdjson::dom::parser dom_parser;
+  json::Event event(parser);
+  RunEnd end;
+  Status failure;
+
+  auto idle = [&]() -> Status {
+    if (auto st = stage.on_idle(emitter); !st) return st;
+    if (rejects) {
+      if (auto st = rejects->idle(); !st) return st;
+    }
+    return out.idle();
+  };
+
+  for (const auto& name : *inputs) {
+    if (stop_requested()) break;
+    auto src = io::open_source(name, opt.source);
+    if (!src) {
+      failure = std::unexpected(src.error());
+      break;
+    }
+    io::LineReader reader(std::move(*src), opt.max_line);
+    Status idle_status;
+    reader.set_before_block([&] {
+      if (idle_status) idle_status = idle();
+    });
+    const std::string& source_name = reader.name();
+    io::Line line;
+    for (;;) {
+      auto more = reader.next(line);
+      if (!more) {
+        failure = std::unexpected(more.error());
+        break;
+      }
+      if (!idle_status) {
+        failure = idle_status;
+        break;
+      }
+      if (!*more) break;
+      Status st;
+      if (is_control_line(line.text) && !line.oversize) {
+        ++report.control;
+        st = stage.on_control(line.text, emitter);
+      } else {
+        ++report.in;
+        std::string_view bad;
+        if (line.oversize) {
+          std::string reason = "line too long: " + std::to_string(line.length) +
+                               " bytes (--max-line " + std::to_string(opt.max_line) + ")";
+          st = emitter.bad_line(line.text, source_name, line.number, reason, true, line.length);
+        } else if (!(bad = check_line(line.text)).empty()) {
+          st = emitter.bad_line(line.text, source_name, line.number, bad, false, 0);
+        } else if (opt.check_json) {
+          simdjson::dom::element element;
+          auto err = dom_parser.parse(line.text.data(), line.text.size(), false).get(element);
+          if (err) {
+            st = emitter.bad_line(line.text, source_name, line.number, json::describe(err),
+                                  false, 0);
+          } else {
+            event.reset(line.text, source_name, line.number);
+            st = stage.on_event(event, emitter);
+          }
+        } else {
+          event.reset(line.text, source_name, line.number);
+          st = stage.on_event(event, emitter);
+        }
+      }
+      if (!st) {
+        failure = st;
+        break;
+      }
+      if (stop_requested()) break;
+    }
+    report.bytes_in += reader.bytes_read();
+    if (!failure) break;
+  }
+
+  if (stop_requested()) end.interrupted = true;
+  // Finish: the stage emits what it holds, then everything is flushed and closed.
+  if (failure || failure.error().kind != ErrorKind::kPipe) {
+    Status fin = stage.on_finish(emitter);
+    if (failure && !fin) failure = fin;
+  }
+  Status closed = close_both(out, rejects.get());
+  if (failure && !closed) failure = closed;
+  report.seconds = static_cast<double>(clock.mono_ns() - started) / 1e9;
+  if (!failure) return std::unexpected(failure.error());
+  return end;
+}
+
+}  // namespace ev::pipeline

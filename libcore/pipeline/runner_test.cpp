@@ -1,0 +1,174 @@
+#include "libcore/pipeline/runner.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "libcore/base/stop.h"
+#include "libcore/stages/ingest.h"
+#include "libcore/time/clock.h"
+
+namespace fs = std::filesystem;
+using ev::pipeline::OnError;
+using ev::pipeline::RunOptions;
+using ev::pipeline::RunReport;
+
+namespace {
+
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& content) {
+    char tmpl[] = "/tmp/ev-runner-test.XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    ::close(fd);
+    path = tmpl;
+    std::ofstream(path, std::ios::binary) << content;
+  }
+  ~TempFile() { fs::remove(path); }
+};
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Passes events through; marks control lines it saw so order can be checked.
+class Recorder final : public ev::pipeline::Stage {
+ public:
+  ev::Status on_event(ev::json::Event& e, ev::pipeline::Emitter& out) override {
+    return out.emit(e.raw());
+  }
+  ev::Status on_finish(ev::pipeline::Emitter& out) override {
+    finished = true;
+    return out.emit(R"({"finished":true})");
+  }
+  bool finished = false;
+};
+
+struct Outcome {
+  ev::Result<ev::pipeline::RunEnd> end;
+  std::string out;
+  RunReport report;
+};
+
+Outcome run_on(const std::string& input, RunOptions opt, ev::pipeline::Stage& stage) {
+  TempFile in(input);
+  TempFile out("");
+  opt.inputs = {in.path};
+  opt.output = out.path;
+  opt.quiet = true;
+  Outcome o{ev::pipeline::RunEnd{}, {}, {}};
+  o.end = ev::pipeline::run(opt, stage, o.report);
+  o.out = slurp(out.path);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("runner: passes events and control lines through in order") {
+  Recorder stage;
+  std::string input =
+      "{\"a\":1}\n{\"$ev\":\"barrier\",\"id\":1}\n{\"a\":2}\n{\"$ev\":\"watermark\",\"t\":0}\n";
+  auto o = run_on(input, {}, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.out == input + "{\"finished\":true}\n");
+  CHECK(o.report.in == 2);
+  CHECK(o.report.control == 2);
+  CHECK(o.report.out == 3);
+  CHECK(stage.finished);
+}
+
+TEST_CASE("runner: bad lines are skipped by default and the others all pass") {
+  Recorder stage;
+  std::string input = std::string("{\"a\":1}\n[1,2]\n{\"b\":\"\xff\"}\n{\"c\":\"x\0\"}\n{\"d\":4}\nnot json\n", 46);
+  auto o = run_on(input, {}, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.out == "{\"a\":1}\n{\"d\":4}\n{\"finished\":true}\n");
+  CHECK(o.report.in == 6);
+  CHECK(o.report.skipped == 4);
+}
+
+TEST_CASE("runner: --on-error fail stops with a data error naming source and line") {
+  Recorder stage;
+  RunOptions opt;
+  opt.on_error = OnError::kFail;
+  auto o = run_on("{\"a\":1}\n{\"a\":\n{\"a\":3}\n", opt, stage);
+  REQUIRE_FALSE(o.end.has_value());
+  CHECK(o.end.error().kind == ev::ErrorKind::kData);
+  CHECK(o.end.error().where.ends_with(":2"));
+  CHECK(o.end.error().message == "not a JSON object");
+}
+
+TEST_CASE("runner: --reject writes envelopes; counts add up") {
+  Recorder stage;
+  TempFile rej("");
+  RunOptions opt;
+  opt.reject = rej.path;
+  auto o = run_on("{\"a\":1}\n{\"a\":\n{\"a\":3}\n", opt, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.report.rejected == 1);
+  CHECK(o.report.in == o.report.out - 1 + o.report.rejected);  // -1: the finish line
+  auto env = slurp(rej.path);
+  CHECK(env.find("\"error\":\"not a JSON object\"") != std::string::npos);
+  CHECK(env.find("\"line\":2") != std::string::npos);
+  CHECK(env.find("\"raw\":\"{\\\"a\\\":\"") != std::string::npos);
+}
+
+TEST_CASE("runner: --check-json catches malformed JSON shaped like an object") {
+  Recorder stage;
+  RunOptions opt;
+  opt.check_json = true;
+  auto o = run_on("{\"a\":1}\n{\"a\":}\n{\"a\":tru}\n", opt, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.report.skipped == 2);
+  CHECK(o.out == "{\"a\":1}\n{\"finished\":true}\n");
+}
+
+TEST_CASE("runner: oversize lines are bad events; the next line is intact") {
+  Recorder stage;
+  RunOptions opt;
+  opt.max_line = 100;
+  std::string big = "{\"x\":\"" + std::string(500, 'x') + "\"}";
+  auto o = run_on("{\"a\":1}\n" + big + "\n{\"a\":3}", opt, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.report.skipped == 1);
+  CHECK(o.out == "{\"a\":1}\n{\"a\":3}\n{\"finished\":true}\n");
+}
+
+TEST_CASE("runner: reject without a sink is a usage error") {
+  Recorder stage;
+  RunOptions opt;
+  opt.on_error = OnError::kReject;
+  auto o = run_on("{}\n", opt, stage);
+  REQUIRE_FALSE(o.end.has_value());
+  CHECK(o.end.error().kind == ev::ErrorKind::kUsage);
+}
+
+TEST_CASE("runner: ingest --meta splices the origin; pacing flushes and sleeps") {
+  ev::time::ManualClock clock;
+  auto stage = ev::stages::make_ingest({.meta = true, .rate = 10}, clock);
+  REQUIRE(stage.has_value());
+  auto o = run_on("{\"a\":1}\n\n{}\n", {}, **stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.out.find("{\"a\":1,\"_src\":{\"file\":\"/tmp/ev-runner-test.") == 0);
+  CHECK(o.out.find("\"line\":1}}\n") != std::string::npos);
+  CHECK(o.out.find("{\"_src\":{\"file\":") != std::string::npos);
+  CHECK(o.out.find("\"line\":3}}\n") != std::string::npos);
+  CHECK(clock.sleeps() == 1);       // the second event waits 100 ms
+  CHECK(clock.mono_ns() == 100'000'000);
+}
+
+TEST_CASE("runner: a stop request ends the run as interrupted, after finishing") {
+  Recorder stage;
+  ev::request_stop(15);
+  auto o = run_on("{\"a\":1}\n", {}, stage);
+  ev::clear_stop();
+  REQUIRE(o.end.has_value());
+  CHECK(o.end->interrupted);
+  CHECK(stage.finished);
+}

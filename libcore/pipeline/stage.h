@@ -1,0 +1,57 @@
+// Stage: the one interface every program's logic implements, and Emitter, what a
+// stage writes to.
+//
+// The runner owns reading and writing; a stage only sees events, control lines and
+// the end of input. The same stage object runs behind a pipe (the runner's output
+// is a LineWriter) or fused in one process (the emitter feeds the next stage), so a
+// stage never touches files, stdout or the wall clock (it gets a time::Clock&).
+// A stage emits zero or more lines per event; bad events go to out.reject(), which
+// applies --on-error. A Status error returned from a hook ends the run.
+// One thread; not thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "libcore/base/status.h"
+#include "libcore/json/event.h"
+#include "libcore/pipeline/run_report.h"
+
+namespace ev::pipeline {
+
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  // Writes one event line (no newline) downstream; counted as out.
+  virtual Status emit(std::string_view line) = 0;
+  // Forwards a control line downstream; not counted as an event.
+  virtual Status emit_control(std::string_view line) = 0;
+  // Builds a line in place: append to line_buffer(), then end_line(). Nothing else may
+  // be emitted in between.
+  virtual std::string& line_buffer() = 0;
+  virtual Status end_line() = 0;
+  // A bad event: applies --on-error (fail ends the run with kData; skip counts and
+  // warns; reject writes the envelope). `reason` is one line.
+  virtual Status reject(const json::Event& event, std::string_view reason) = 0;
+  // Pushes buffered output downstream now (before a stage waits).
+  virtual Status flush() = 0;
+  // The run's counters, for stage-specific counts (dropped, extra).
+  virtual RunReport& report() = 0;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  // One event (not a control line).
+  virtual Status on_event(json::Event& event, Emitter& out) = 0;
+  // A control line, to be forwarded in order; stateful stages act on it first.
+  virtual Status on_control(std::string_view line, Emitter& out) {
+    return out.emit_control(line);
+  }
+  // The input has nothing ready; the runner flushes output after this returns.
+  virtual Status on_idle(Emitter&) { return {}; }
+  // The input ended or a stop was requested: emit whatever is held back.
+  virtual Status on_finish(Emitter&) { return {}; }
+};
+
+}  // namespace ev::pipeline
