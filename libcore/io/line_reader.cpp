@@ -88,6 +88,7 @@ Result<bool> LineReader::next(Line& line) {
         length += end_ - skip_from;
       }
       line.length = length;
+      line.terminated = !eof_;
       line.text = std::string_view(buf_.data(), kOversizePrefix);
       consumed_ += length + (eof_ ? 0 : 1);
       begin_ = kOversizePrefix;
@@ -126,6 +127,7 @@ Result<bool> LineReader::next(Line& line) {
     }
     line.number = line_no_;
     line.offset = offset;
+    line.terminated = nl != nullptr;
     return true;
   }
 }

@@ -17,25 +17,30 @@ Status LineWriter::write_line(std::string_view line) {
 Status LineWriter::end_line() {
   buf_.push_back('\n');
   ++lines_;
-  if (buf_.size() >= chunk_) return drain();
+  omit_final_newline_ = false;
+  if (buf_.size() >= chunk_) return drain(true);
   return error_;
 }
 
-Status LineWriter::drain() {
+Status LineWriter::drain(bool hold_newline) {
   if (!error_) {
     buf_.clear();  // nothing more can be written; do not grow
     return error_;
   }
   if (buf_.empty()) return {};
-  bytes_ += buf_.size();
-  error_ = sink_->write(buf_);
+  size_t n = buf_.size();
+  const bool hold = hold_newline && n > 1 && buf_.back() == '\n';
+  if (hold) --n;  // kept in the buffer: it goes out with the next write or flush
+  bytes_ += n;
+  error_ = sink_->write(std::string_view(buf_.data(), n));
   buf_.clear();
+  if (hold) buf_.push_back('\n');
   dirty_ = true;
   return error_;
 }
 
 Status LineWriter::flush() {
-  if (auto st = drain(); !st) return st;
+  if (auto st = drain(false); !st) return st;
   if (!dirty_) return {};
   dirty_ = false;
   error_ = sink_->flush();
@@ -51,7 +56,8 @@ Status LineWriter::idle() {
 Status LineWriter::close() {
   if (closed_) return error_;
   closed_ = true;
-  if (auto st = drain(); !st) return st;
+  if (omit_final_newline_ && !buf_.empty() && buf_.back() == '\n') buf_.pop_back();
+  if (auto st = drain(false); !st) return st;
   error_ = sink_->close();
   return error_;
 }

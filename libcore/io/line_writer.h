@@ -5,7 +5,9 @@
 // caller flushes when its input has nothing more ready, and at exit (the adaptive
 // flush of DESIGN.md), so a quiet real-time stream never sits in the buffer and a
 // bulk file is not written line by line. Memory: one buffer of chunk + longest line.
-// A failed write is sticky: every later call returns the same error.
+// A failed write is sticky: every later call returns the same error. A chunk's final
+// newline is held back until the next write or flush, so that the very last newline
+// of a run can still be left out (omit_final_newline).
 // Not thread-safe.
 #pragma once
 
@@ -38,12 +40,16 @@ class LineWriter {
   // Flushes and closes the sink. Idempotent.
   Status close();
 
+  // Makes close() leave out the newline after the last line, so a pass-through of
+  // input whose last line has no newline is byte-exact. Any later end_line() cancels it.
+  void omit_final_newline() { omit_final_newline_ = true; }
+
   ByteSink& sink() { return *sink_; }
   uint64_t lines() const { return lines_; }
   uint64_t bytes() const { return bytes_; }
 
  private:
-  Status drain();  // writes buf_ to the sink without flushing it
+  Status drain(bool hold_newline);  // writes buf_ to the sink without flushing it
 
   std::unique_ptr<ByteSink> sink_;
   size_t chunk_;
@@ -53,6 +59,7 @@ class LineWriter {
   uint64_t bytes_ = 0;
   bool dirty_ = false;  // bytes were written to the sink since its last flush
   bool closed_ = false;
+  bool omit_final_newline_ = false;
 };
 
 }  // namespace ev::io

@@ -39,7 +39,7 @@ TEST_CASE("line_writer: buffers lines until a chunk gathers") {
   CHECK(f.sink->data().empty());
   for (int i = 0; i < 10; ++i) REQUIRE(f.writer->write_line("{\"a\":1}"));
   CHECK(f.sink->writes() >= 1);
-  CHECK(f.sink->data().size() % 8 == 0);  // whole lines only
+  CHECK((f.sink->data().size() + 1) % 8 == 0);  // whole lines; the last newline held back
   REQUIRE(f.writer->flush());
   CHECK(f.sink->data().size() == 11 * 8);
   CHECK(f.writer->lines() == 11);
@@ -75,4 +75,21 @@ TEST_CASE("line_writer: a write error is sticky and the buffer does not grow") {
   for (int i = 0; i < 100; ++i) CHECK_FALSE(w.write_line("0123456789abcdef"));
   CHECK(w.buffer().size() <= 17);
   CHECK(raw->writes == 1);
+}
+
+TEST_CASE("line_writer: the final newline can be left out, also after a chunk was drained") {
+  for (size_t chunk : {size_t{8}, size_t{1024}}) {
+    Fixture f(chunk);
+    REQUIRE(f.writer->write_line("{\"a\":1}"));
+    REQUIRE(f.writer->write_line("{\"b\":2}"));
+    f.writer->omit_final_newline();
+    REQUIRE(f.writer->close());
+    CHECK(f.sink->data() == "{\"a\":1}\n{\"b\":2}");
+  }
+  Fixture g(8);
+  REQUIRE(g.writer->write_line("{\"a\":1}"));
+  g.writer->omit_final_newline();
+  REQUIRE(g.writer->write_line("{\"b\":2}"));  // a later line cancels it
+  REQUIRE(g.writer->close());
+  CHECK(g.sink->data() == "{\"a\":1}\n{\"b\":2}\n");
 }

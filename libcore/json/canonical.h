@@ -23,6 +23,13 @@ inline constexpr int kMaxCanonicalDepth = 256;
 // forward-only). Fails with kData on malformed JSON or excessive depth.
 Status append_canonical(simdjson::ondemand::value value, std::string& out);
 
+// The unescaped bytes of a string value. A string without escapes is returned as a view
+// into the input, without consuming the value; otherwise it is unescaped (and consumed)
+// into the parser's string buffer. Valid until the parser's next document. Fails with
+// kData if `value` is not a well-formed string. Requires: `value` is a string
+// (value.type() == json_type::string).
+Result<std::string_view> string_bytes(simdjson::ondemand::value& value);
+
 // Canonical JSON of a whole document (an event line). `doc` must be freshly iterated.
 Status append_canonical(simdjson::ondemand::document& doc, std::string& out);
 

@@ -168,8 +168,10 @@ class RawAppender {
 
  private:
   void grow(size_t room) {
-    // The new bytes are written before they are read; skip resize()'s zero fill.
-    out_.resize_and_overwrite(base_ + room, [](char*, size_t size) { return size; });
+    // The new bytes are written before they are read; skip resize()'s zero fill. (The
+    // size passed to the callback is not used: libstdc++ 12 passes the new capacity.)
+    const size_t size = base_ + room;
+    out_.resize_and_overwrite(size, [size](char*, size_t) { return size; });
     room_ = room;
   }
   std::string& out_;
@@ -235,7 +237,8 @@ void append_escaped(std::string& out, std::string_view s, size_t first) {
 // The common case: nothing to escape. One size change, one copy.
 inline void append_verbatim(std::string& out, std::string_view s) {
   const size_t old = out.size();
-  out.resize_and_overwrite(old + s.size() + 2, [&](char* p, size_t size) {
+  const size_t size = old + s.size() + 2;
+  out.resize_and_overwrite(size, [&](char* p, size_t) {
     p[old] = '"';
     if (!s.empty()) std::memcpy(p + old + 1, s.data(), s.size());
     p[size - 1] = '"';

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <iterator>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -103,6 +104,63 @@ TEST_CASE("json_writer: invalid UTF-8 becomes U+FFFD") {
   CHECK(reparse_string(out) != "<error>");
 }
 
+TEST_CASE("json_writer: random mixes of text, escapes and bad bytes") {
+  // Pieces and their expected output; the invalid ones never combine with a neighbour.
+  struct Piece {
+    std::string_view in, out;
+  };
+  const Piece pieces[] = {
+      {"a", "a"},
+      {"xyz0123", "xyz0123"},
+      {"\"", "\\\""},
+      {"\\", "\\\\"},
+      {"\n", "\\n"},
+      {"\t", "\\t"},
+      {std::string_view("\0", 1), "\\u0000"},
+      {"\x1f", "\\u001f"},
+      {"\x7f", "\x7f"},
+      {"/", "/"},
+      {"\xC3\xA9", "\xC3\xA9"},
+      {"\xE2\x82\xAC", "\xE2\x82\xAC"},
+      {"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"},
+      {"\xFF", "\xEF\xBF\xBD"},
+      {"\x80", "\xEF\xBF\xBD"},
+      {"\xC0", "\xEF\xBF\xBD"},
+      {"\xF5", "\xEF\xBF\xBD"},
+  };
+  const size_t count = std::size(pieces);
+  uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string in, expected = "\"";
+    // Mostly plain text with rare specials, like real data, and sometimes dense.
+    const bool dense = round % 3 == 0;
+    const size_t length = next() % 200;
+    while (in.size() < length) {
+      const Piece& piece = pieces[dense || next() % 8 == 0 ? next() % count : next() % 2];
+      in += piece.in;
+      expected += piece.out;
+    }
+    expected += "\"";
+    std::string out = "~";
+    append_json_string(out, in);
+    CAPTURE(in);
+    REQUIRE(out == "~" + expected);
+    CHECK(is_valid_utf8(out));
+    if (is_valid_utf8(in)) {
+      CHECK(reparse_string(out.substr(1)) == in);
+      std::string unchecked = "~";
+      append_valid_json_string(unchecked, in);
+      CHECK(unchecked == out);
+    }
+  }
+}
+
 TEST_CASE("json_writer: is_valid_utf8") {
   CHECK(is_valid_utf8(""));
   CHECK(is_valid_utf8("plain"));
@@ -120,6 +178,27 @@ TEST_CASE("json_writer: appends to the existing buffer") {
   JsonWriter w(out);
   w.begin_object().key("a").value(1).end_object();
   CHECK(out == R"(prefix:"x"{"a":1})");
+}
+
+TEST_CASE("json_writer: growing the buffer keeps its size exact") {
+  // Regression: libstdc++ 12 hands resize_and_overwrite's callback the new capacity,
+  // not the requested size.
+  for (size_t length : {0, 1, 14, 15, 16, 17, 31, 33, 100, 1000}) {
+    for (const char* fill : {"x", "\n", "\xC3\xA9", "\xFF"}) {
+      std::string piece;
+      while (piece.size() < length) piece += fill;
+      std::string out;  // small, so every append reallocates at first
+      std::string expected;
+      for (int i = 0; i < 5; ++i) {
+        append_json_string(out, piece);
+        std::string single;
+        append_json_string(single, piece);
+        expected += single;
+        CAPTURE(length);
+        REQUIRE(out == expected);
+      }
+    }
+  }
 }
 
 TEST_CASE("json_writer: objects and arrays with commas") {

@@ -142,6 +142,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   json::Event event(parser);
   RunEnd end;
   Status failure;
+  bool last_unterminated = false;
 
   auto idle = [&]() -> Status {
     if (auto st = stage.on_idle(emitter); !st) return st;
@@ -165,6 +166,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     });
     const std::string& source_name = reader.name();
     io::Line line;
+    last_unterminated = false;
     for (;;) {
       auto more = reader.next(line);
       if (!more) {
@@ -177,6 +179,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
       }
       if (!*more) break;
       Status st;
+      const uint64_t lines_before = out.lines();
       if (is_control_line(line.text) && !line.oversize) {
         ++report.control;
         st = stage.on_control(line.text, emitter);
@@ -208,6 +211,8 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
         failure = st;
         break;
       }
+      // A last line without a newline that went out as one line stays without one.
+      last_unterminated = !line.terminated && out.lines() == lines_before + 1;
       if (stop_requested()) break;
     }
     report.bytes_in += reader.bytes_read();
@@ -217,8 +222,10 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   if (stop_requested()) end.interrupted = true;
   // Finish: the stage emits what it holds, then everything is flushed and closed.
   if (failure || failure.error().kind != ErrorKind::kPipe) {
+    const uint64_t lines_before = out.lines();
     Status fin = stage.on_finish(emitter);
     if (failure && !fin) failure = fin;
+    if (last_unterminated && out.lines() == lines_before) out.omit_final_newline();
   }
   Status closed = close_both(out, rejects.get());
   if (failure && !closed) failure = closed;

@@ -172,3 +172,17 @@ TEST_CASE("runner: a stop request ends the run as interrupted, after finishing")
   CHECK(o.end->interrupted);
   CHECK(stage.finished);
 }
+
+TEST_CASE("runner: a last line without newline passes through without one") {
+  Recorder stage;  // its finish line would follow, so use a plain pass-through instead
+  ev::time::ManualClock clock;
+  auto ingest = ev::stages::make_ingest({}, clock);
+  REQUIRE(ingest.has_value());
+  auto o = run_on("{\"a\":1}\n{\"b\":2}", {}, **ingest);
+  REQUIRE(o.end.has_value());
+  CHECK(o.out == "{\"a\":1}\n{\"b\":2}");
+  auto o2 = run_on("{\"a\":1}\n{\"b\":2}", {}, stage);
+  CHECK(o2.out == "{\"a\":1}\n{\"b\":2}\n{\"finished\":true}\n");
+  auto o3 = run_on("{\"a\":1}\n[bad]", {}, **ingest);
+  CHECK(o3.out == "{\"a\":1}\n");
+}

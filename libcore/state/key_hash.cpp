@@ -1,5 +1,7 @@
 #include "libcore/state/key_hash.h"
 
+#include <utility>
+
 #define XXH_INLINE_ALL  // header-only: lets the compiler inline XXH3 for short keys
 #include <xxhash.h>
 
@@ -52,12 +54,12 @@ Status KeyHasher::add(simdjson::ondemand::value value) {
   const size_t payload = buf_.size();
   if (type == od::json_type::string) {
     // The unescaped bytes identify a string exactly as its canonical text does.
-    std::string_view s;
-    if (auto error = value.get_string().get(s)) {
+    auto bytes = json::string_bytes(value);
+    if (!bytes) {
       buf_.resize(header);
-      return data_error(std::string("malformed JSON: ") + simdjson::error_message(error));
+      return std::unexpected(std::move(bytes.error()));
     }
-    buf_.append(s);
+    buf_.append(*bytes);
   } else if (auto status = json::append_canonical(value, buf_); !status) {
     buf_.resize(header);
     return status;
