@@ -14,6 +14,9 @@
 #     after its .RE; groff and mandoc render that exactly as before. The blank line
 #     scdoc leaves after the last item of a list (a second empty line on the page)
 #     is dropped too.
+#   - scdoc turns hyphenation off (.nh) before .TH, but groff's .TH turns it back on,
+#     so `man` would break words and options at line ends ("--mal-" / "formed"); the
+#     .nh is repeated after .TH.
 # It also refuses a source text line that starts with "." or "'": scdoc copies such a
 # line as it is, so roff takes it for a request and the line vanishes from the page.
 # SCDOC names the scdoc binary (default: scdoc on PATH).
@@ -67,7 +70,10 @@ render() {  # render SOURCE > roff
         n = m
         for (i = 0; i < n; i++) line[i] = out[i]
       }
-      for (i = 0; i < n; i++) print line[i]
+      for (i = 0; i < n; i++) {
+        print line[i]
+        if (line[i] ~ /^\.TH /) print ".nh"
+      }
     }' "$tmp/raw"
 }
 
@@ -91,8 +97,9 @@ for src in "$@"; do
       diff -u "$page" "$tmp/$name" >&2 || true
       status=1
     fi
-  else
+  elif ! cmp -s "$tmp/$name" "$page"; then
     cp "$tmp/$name" "$page"
+    echo "wrote $page"
   fi
 done
 exit $status

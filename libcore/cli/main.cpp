@@ -93,6 +93,7 @@ int run_program(CLI::App& app, int argc, char** argv, const std::string& program
     install_signal_handlers();
     auto st = body();
     if (!st) return report_error(st.error());
+    if (stop_requested()) return 128 + stop_signal();  // interrupted before done
     return 0;
   });
 }

@@ -39,7 +39,9 @@ int main(CLI::App& app, int argc, char** argv, pipeline::RunOptions& run,
          const StageFactory& factory);
 
 // For programs that do not run the line pipeline (ev-gen, ev): parses the command
-// line like main() and runs `body`, mapping its Status to an exit code.
+// line like main() and runs `body`, mapping its Status to an exit code; a stop
+// request still pending when `body` returns exits 128+signal (the body clears it
+// when stopping was its normal end).
 int run_program(CLI::App& app, int argc, char** argv, const std::string& program,
                 const std::function<Status()>& body);
 

@@ -47,6 +47,12 @@ class FdSink final : public ByteSink {
 
   Status flush() override { return {}; }
 
+  Status abandon() override {
+    if (!partial_.empty()) name_ = partial_;  // it stays under its .partial name
+    partial_.clear();
+    return close();
+  }
+
   Status close() override {
     if (closed_) return {};
     closed_ = true;
@@ -97,6 +103,12 @@ class ZstdSink final : public ByteSink {
     if (auto st = pump({}, ZSTD_e_end); !st) return st;
     return inner_->close();
   }
+  Status abandon() override {
+    if (closed_) return {};
+    closed_ = true;
+    (void)pump({}, ZSTD_e_end);  // keep what there is decodable
+    return inner_->abandon();
+  }
   const std::string& name() const override { return inner_->name(); }
 
  private:
@@ -141,6 +153,12 @@ class GzipSink final : public ByteSink {
     closed_ = true;
     if (auto st = pump({}, Z_FINISH); !st) return st;
     return inner_->close();
+  }
+  Status abandon() override {
+    if (closed_) return {};
+    closed_ = true;
+    (void)pump({}, Z_FINISH);
+    return inner_->abandon();
   }
   const std::string& name() const override { return inner_->name(); }
 
@@ -212,6 +230,12 @@ class RotatingSink final : public ByteSink {
 
   Status flush() override { return current_ ? current_->flush() : Status{}; }
   Status close() override { return finish_current(); }
+  Status abandon() override {
+    if (!current_) return {};
+    auto st = current_->abandon();
+    current_.reset();
+    return st;
+  }
   Status tick() override { return rotate_if_due(); }
   const std::string& name() const override { return current_ ? current_->name() : name_; }
 

@@ -30,6 +30,9 @@ class ByteSink {
   // Finishes the stream (compressor trailer, fsync and rename for atomic files).
   // Idempotent. A sink destroyed without close() leaves an atomic file as .partial.
   virtual Status close() = 0;
+  // Ends a failed run: finishes the stream but leaves an atomic file as .partial, so
+  // output of a run that failed never looks complete. Default: close().
+  virtual Status abandon() { return close(); }
   // Called when the program is idle (no input ready); time-based rotation uses it.
   virtual Status tick() { return {}; }
   virtual const std::string& name() const = 0;

@@ -42,6 +42,7 @@ class FdSource final : public ByteSource {
   }
 
   Result<size_t> read_fd(char* buf, size_t n) {
+    if (stop_requested()) return 0;
     for (;;) {
       ssize_t got = ::read(fd_, buf, n);
       if (got >= 0) return static_cast<size_t>(got);
@@ -63,6 +64,13 @@ class FdSource final : public ByteSource {
     pollfd p{fd_, POLLIN, 0};
     int r = ::poll(&p, 1, 0);
     return r != 0;  // data, EOF (POLLHUP) or an error are all "ready"
+  }
+
+  bool wait_ready(int timeout_ms) override {
+    if (pushback_pos_ < pushback_.size()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    int r = ::poll(&p, 1, timeout_ms);
+    return r > 0 || (r < 0 && errno != EINTR);
   }
 
   const std::string& name() const override { return name_; }
@@ -146,11 +154,23 @@ class FollowSource final : public ByteSource {
     }
   }
 
+  // Ready when the file grew or shrank, or the path now names another file.
   bool ready() override {
-    if (fd_ < 0) return false;
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) return true;
-    return static_cast<uint64_t>(st.st_size) != offset_;
+    if (fd_ >= 0 && (::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) != offset_)) {
+      return true;
+    }
+    struct stat path_st {};
+    return ::stat(name_.c_str(), &path_st) == 0 && (fd_ < 0 || path_st.st_ino != ino_);
+  }
+
+  bool wait_ready(int timeout_ms) override {
+    for (int waited = 0; waited < timeout_ms; waited += poll_ms_) {
+      if (ready()) return true;
+      struct timespec ts {poll_ms_ / 1000, (poll_ms_ % 1000) * 1'000'000L};
+      if (::nanosleep(&ts, nullptr) != 0) return false;  // a signal
+    }
+    return ready();
   }
 
   const std::string& name() const override { return name_; }
@@ -199,6 +219,9 @@ class ZstdSource final : public ByteSource {
   }
 
   bool ready() override { return in_pos_ < in_len_ || inner_->ready(); }
+  bool wait_ready(int timeout_ms) override {
+    return in_pos_ < in_len_ || inner_->wait_ready(timeout_ms);
+  }
   const std::string& name() const override { return name_; }
 
  private:
@@ -253,6 +276,9 @@ class GzipSource final : public ByteSource {
   }
 
   bool ready() override { return zs_.avail_in > 0 || inner_->ready(); }
+  bool wait_ready(int timeout_ms) override {
+    return zs_.avail_in > 0 || inner_->wait_ready(timeout_ms);
+  }
   const std::string& name() const override { return name_; }
 
  private:

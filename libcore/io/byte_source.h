@@ -25,6 +25,12 @@ class ByteSource {
   virtual Result<size_t> read(char* buf, size_t n) = 0;
   // True when read() would not block (data, end of input or an error is ready).
   virtual bool ready() = 0;
+  // Waits up to `timeout_ms` for ready(); returns it. Returns early (false) when a
+  // signal arrives, so the caller can look at the stop flag.
+  virtual bool wait_ready(int timeout_ms) {
+    (void)timeout_ms;
+    return ready();
+  }
   // The name used in messages: the path, or "-" / "stdin".
   virtual const std::string& name() const = 0;
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "libcore/base/stop.h"
+
 namespace ev::io {
 namespace {
 constexpr size_t kChunk = 1u << 20;
@@ -37,7 +39,10 @@ Result<bool> LineReader::fill() {
     }
     if (buf_.size() - kLinePadding - end_ < kChunk) buf_.resize(end_ + kChunk + kLinePadding);
   }
-  if (before_block_ && !source_->ready()) before_block_();
+  if (before_block_ && !source_->ready()) {
+    before_block_();
+    while (!stop_requested() && !source_->wait_ready(idle_ms_)) before_block_();
+  }
   size_t room = buf_.size() - kLinePadding - end_;
   auto got = source_->read(buf_.data() + end_, room);
   if (!got) return std::unexpected(got.error());

@@ -41,8 +41,13 @@ class LineReader {
  public:
   explicit LineReader(std::unique_ptr<ByteSource> source, size_t max_line = kDefaultMaxLine);
 
-  // Called before a read that would block. Not called for regular files.
-  void set_before_block(std::function<void()> hook) { before_block_ = std::move(hook); }
+  // Called before a read that would block, and again every `idle_ms` while the input
+  // stays quiet (so time-based work such as file rotation still happens). Not called
+  // for regular files.
+  void set_before_block(std::function<void()> hook, int idle_ms = 1000) {
+    before_block_ = std::move(hook);
+    idle_ms_ = idle_ms;
+  }
 
   // Fetches the next non-empty line. Returns false at end of input. Fails with kIo.
   Result<bool> next(Line& line);
@@ -67,6 +72,7 @@ class LineReader {
   uint64_t bytes_read_ = 0;
   uint64_t consumed_ = 0;  // offset of buf_[begin_] in the input
   std::function<void()> before_block_;
+  int idle_ms_ = 1000;
 };
 
 }  // namespace ev::io

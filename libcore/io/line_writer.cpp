@@ -62,4 +62,12 @@ Status LineWriter::close() {
   return error_;
 }
 
+Status LineWriter::abandon() {
+  if (closed_) return error_;
+  closed_ = true;
+  Status drained = drain(false);
+  Status st = sink_->abandon();
+  return drained ? st : drained;
+}
+
 }  // namespace ev::io

@@ -39,6 +39,8 @@ class LineWriter {
   Status idle();
   // Flushes and closes the sink. Idempotent.
   Status close();
+  // Writes what is buffered and abandons the sink (see ByteSink::abandon). Idempotent.
+  Status abandon();
 
   // Makes close() leave out the newline after the last line, so a pass-through of
   // input whose last line has no newline is byte-exact. Any later end_line() cancels it.

@@ -131,6 +131,50 @@ TEST_CASE("canonical: numbers inside a document keep the parent readable") {
   CHECK(b == "x");
 }
 
+TEST_CASE("canonical: string_bytes gives the unescaped bytes of a string") {
+  auto json = simdjson::padded_string(
+      std::string(R"({"plain":"u-123" ,"esc":"a\u0041\n","empty":"","utf":"é","n":1})"));
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  REQUIRE_FALSE(parser.iterate(json).get(doc));
+  auto bytes_of = [&](const char* name) -> std::string {
+    simdjson::ondemand::value v;
+    REQUIRE_FALSE(doc[name].get(v));
+    auto bytes = string_bytes(v);
+    REQUIRE(bytes.has_value());
+    return std::string(*bytes);
+  };
+  CHECK(bytes_of("plain") == "u-123");
+  CHECK(bytes_of("esc") == "aA\n");
+  CHECK(bytes_of("empty") == "");
+  CHECK(bytes_of("utf") == "é");
+  int64_t n = 0;
+  REQUIRE_FALSE(doc["n"].get(n));  // the document is still readable
+  CHECK(n == 1);
+}
+
+TEST_CASE("canonical: string_bytes rejects a malformed escape") {
+  for (const char* text : {R"({"s":"\ud800"})", R"({"s":"\q"})", R"({"s":"\u12"})"}) {
+    CAPTURE(text);
+    auto json = simdjson::padded_string(std::string(text));
+    simdjson::ondemand::parser parser;
+    simdjson::ondemand::document doc;
+    REQUIRE_FALSE(parser.iterate(json).get(doc));
+    simdjson::ondemand::value v;
+    REQUIRE_FALSE(doc["s"].get(v));
+    auto bytes = string_bytes(v);
+    REQUIRE_FALSE(bytes.has_value());
+    CHECK(bytes.error().kind == ErrorKind::kData);
+  }
+}
+
+TEST_CASE("canonical: plain and escaped keys and strings mix") {
+  CHECK(canon(R"({"b\n":"x\ty","b":"plain","a\u00e9":"\u00e9","a":"é"})") ==
+        R"({"a":"é","aé":"é","b":"plain","b\n":"x\ty"})");
+  CHECK(canon(R"({"k":"a\"b","j":"\\"})") == R"({"j":"\\","k":"a\"b"})");
+  CHECK(canon(R"(["", "\"", " "])") == R"(["","\""," "])");
+}
+
 TEST_CASE("canonical: a malformed value inside a document is a data error") {
   auto json = simdjson::padded_string(std::string(R"({"v":[1,01],"w":2})"));
   simdjson::ondemand::parser parser;

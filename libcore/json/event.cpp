@@ -23,6 +23,14 @@ std::string describe(simdjson::error_code code) {
 }
 
 Result<simdjson::ondemand::document*> Event::doc() {
+  auto d = iterate();
+  if (!d) return d;
+  if (touched_) doc_.rewind();
+  touched_ = true;
+  return d;
+}
+
+Result<simdjson::ondemand::document*> Event::iterate() {
   if (!parsed_) {
     // Cheap shape check first: every event is an object.
     size_t i = 0;
@@ -35,14 +43,12 @@ Result<simdjson::ondemand::document*> Event::doc() {
     parsed_ = true;
     touched_ = false;
   }
-  if (touched_) {
-    doc_.rewind();
-  }
-  touched_ = true;
   return &doc_;
 }
 
 Result<Found> Event::find(const FieldPath& path, simdjson::ondemand::value& out) {
+  // Every lookup starts from a rewound document: resuming after a nested lookup is
+  // not safe in simdjson 3.0.1, and rewinding costs no more than the scan.
   auto d = doc();
   if (!d) return std::unexpected(d.error());
   const auto& segs = path.segments();

@@ -50,13 +50,15 @@ class Event {
   Result<Found> find(const FieldPath& path, simdjson::ondemand::value& out);
 
  private:
+  Result<simdjson::ondemand::document*> iterate();  // parses once, no rewind
+
   simdjson::ondemand::parser& parser_;
   simdjson::ondemand::document doc_;
   std::string_view raw_;
   std::string_view source_;
   uint64_t line_ = 0;
   bool parsed_ = false;
-  bool touched_ = false;
+  bool touched_ = false;  // doc() handed the document out since the last rewind
 };
 
 // The raw JSON text of a value as it appears in the line (containers included).

@@ -69,3 +69,27 @@ TEST_CASE("event: not an object and malformed JSON are data errors with a locati
   ev.reset(bad.view, "f", 3);
   CHECK(lookup(ev, "a").rfind("error: ", 0) == 0);
 }
+
+TEST_CASE("event: lookups in any order, after nested ones, after doc(), and repeated") {
+  simdjson::ondemand::parser parser;
+  Event ev(parser);
+  Padded line(R"({"a":1,"n":{"x":{"y":2},"z":3},"b":"s","arr":[{"k":1},{"k":2}],"c":true})");
+  ev.reset(line.view, "-", 1);
+  CHECK(lookup(ev, "c") == "true");
+  CHECK(lookup(ev, "a") == "1");
+  CHECK(lookup(ev, "n.x.y") == "2");
+  CHECK(lookup(ev, "b") == "\"s\"");
+  CHECK(lookup(ev, "n.z") == "3");
+  CHECK(lookup(ev, "arr[1].k") == "2");
+  CHECK(lookup(ev, "missing") == "missing");
+  CHECK(lookup(ev, "arr[0].k") == "1");
+  CHECK(lookup(ev, "a") == "1");
+  CHECK(lookup(ev, "a") == "1");
+  auto d = ev.doc();
+  REQUIRE(d.has_value());
+  simdjson::ondemand::object obj;
+  REQUIRE((*d)->get_object().get(obj) == simdjson::SUCCESS);
+  for (auto f : obj) (void)f;  // iterate the whole document
+  CHECK(lookup(ev, "n.x") == R"({"y":2})");
+  CHECK(lookup(ev, "a") == "1");
+}

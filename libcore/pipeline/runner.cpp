@@ -88,8 +88,10 @@ class RunnerEmitter final : public Emitter {
   uint64_t warnings_ = 0;
 };
 
-Status close_both(io::LineWriter& out, io::LineWriter* rejects) {
-  Status st = out.close();
+// Closes the outputs; after a failure the main output is abandoned (an atomic file
+// stays .partial) while the dead letters, complete as far as they go, are kept.
+Status close_both(io::LineWriter& out, io::LineWriter* rejects, bool failed) {
+  Status st = failed ? out.abandon() : out.close();
   if (rejects) {
     Status rs = rejects->close();
     if (st && !rs) st = rs;
@@ -180,7 +182,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
       if (!*more) break;
       Status st;
       const uint64_t lines_before = out.lines();
-      if (is_control_line(line.text) && !line.oversize) {
+      if (is_control_line(line.text) && !line.oversize && check_line(line.text).empty()) {
         ++report.control;
         st = stage.on_control(line.text, emitter);
       } else {
@@ -227,7 +229,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     if (failure && !fin) failure = fin;
     if (last_unterminated && out.lines() == lines_before) out.omit_final_newline();
   }
-  Status closed = close_both(out, rejects.get());
+  Status closed = close_both(out, rejects.get(), !failure && failure.error().kind != ErrorKind::kPipe);
   if (failure && !closed) failure = closed;
   report.seconds = static_cast<double>(clock.mono_ns() - started) / 1e9;
   if (!failure) return std::unexpected(failure.error());

@@ -5,8 +5,10 @@
 // longer than --max-line, lines holding a NUL byte, lines that are not valid UTF-8,
 // and lines that are not shaped like a JSON object ('{' ... '}'); with
 // `check_json` it also fully parses each line (simdjson) so that malformed JSON is
-// caught at the gate rather than by a later stage. Control lines bypass the checks
-// and go to Stage::on_control in order. Output is flushed whenever the input has
+// caught at the gate rather than by a later stage. Control lines (which pass the
+// same NUL/UTF-8/shape checks; a line failing them is a bad event) go to
+// Stage::on_control in order. After a failure the output is abandoned (an atomic
+// file stays NAME.partial); the dead letters are kept. Output is flushed whenever the input has
 // nothing ready, and at the end. Inputs are read one after another, in order.
 // Memory: one line buffer per input (bounded by --max-line) plus the output buffers.
 // One runner per thread.

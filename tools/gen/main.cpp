@@ -2,6 +2,7 @@
 #include "libcore/cli/main.h"
 #include "libcore/cli/options.h"
 #include "libcore/gen/generate.h"
+#include "libcore/base/stop.h"
 #include "libcore/io/byte_source.h"
 
 int main(int argc, char** argv) {
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
     if (!sink) return std::unexpected(sink.error());
     if (output == "-") ev::io::enlarge_pipe(1);
     ev::io::LineWriter out(std::move(*sink));
-    return ev::gen::generate(opt, out, clock);
+    auto st = ev::gen::generate(opt, out, clock);
+    // A stop is how an unbounded stream normally ends; a bounded one was cut short.
+    if (st && opt.count == 0) ev::clear_stop();
+    return st;
   });
 }

@@ -16,12 +16,15 @@ int main(int argc, char** argv) {
   ev::cli::add_run_options(app, run);
   app.add_flag("-f,--follow", run.source.follow,
                "keep reading each file as it grows, across rotation and truncation (tail -F)");
-  app.add_flag("--meta", opt.meta, "add \"_src\":{\"file\",\"line\"} to each event");
+  app.add_flag("--meta", opt.meta,
+               "add \"_src\":{\"file\",\"line\"} to each event (implies --check-json: an event "
+               "that is changed must be valid JSON)");
   ev::cli::add_rate_option(app, "--rate", opt.rate,
                            "pace output to N events per second (e.g. 1000/s, 50/m)");
   app.add_flag("--check-json", run.check_json,
                "fully parse every line, so malformed JSON is a bad event here (slower)");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
+    if (opt.meta) run.check_json = true;
     auto stage = ev::stages::make_ingest(opt, ev::time::SystemClock::instance());
     if (!stage) return std::unexpected(stage.error());
     return ev::cli::StageSetup{std::move(*stage), nullptr};
