@@ -118,6 +118,9 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
 
   auto inputs = io::expand_inputs(opt.inputs);
   if (!inputs) return std::unexpected(inputs.error());
+  if (opt.source.follow && inputs->size() > 1) {
+    return usage_error("--follow follows one file; run one ev-ingest per file");
+  }
 
   // Output and dead-letter sinks.
   if (!output) {

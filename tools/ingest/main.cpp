@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
                     "  ev-ingest --rate 500/s backfill.jsonl.zst | ev-window --tumble 1m\n");
   ev::cli::add_run_options(app, run);
   app.add_flag("-f,--follow", run.source.follow,
-               "keep reading each file as it grows, across rotation and truncation (tail -F)");
+               "keep reading the (one) input file as it grows, across rotation and truncation (tail -F)");
   app.add_flag("--meta", opt.meta,
                "add \"_src\":{\"file\",\"line\"} to each event (implies --check-json: an event "
                "that is changed must be valid JSON)");
