@@ -4,21 +4,40 @@
 
 namespace ev::cli {
 
+namespace {
+
+// An option whose text is parsed by a libcore parser; a parse error becomes a CLI11
+// validation error naming the option (exit 2 from cli::main).
+template <class T, class Parse>
+CLI::Option* add_parsed_option(CLI::App& app, const std::string& name, T& target,
+                               const std::string& description, const char* type_name,
+                               Parse parse) {
+  return app
+      .add_option_function<std::string>(
+          name,
+          [&target, name, parse](const std::string& text) {
+            auto v = parse(text);
+            if (!v) throw CLI::ValidationError(name, v.error().message);
+            target = static_cast<T>(*v);
+          },
+          description)
+      ->type_name(type_name);
+}
+
+}  // namespace
+
 void add_input_options(CLI::App& app, pipeline::RunOptions& run) {
   app.add_option("-i,--input,inputs", run.inputs,
                  "input: '-' for stdin (the default), a file (.zst/.gz read transparently) or a "
                  "quoted glob; repeatable, read in order")
       ->type_name("INPUT");
-  app.add_option_function<std::string>(
-         "--max-line",
-         [&run](const std::string& text) {
-           auto v = time::parse_size(text);
-           if (!v) throw CLI::ValidationError("--max-line", v.error().message);
-           if (*v < 16) throw CLI::ValidationError("--max-line", "must be at least 16 bytes");
-           run.max_line = static_cast<size_t>(*v);
-         },
-         "longest accepted line; longer lines are bad events (default 16M)")
-      ->type_name("SIZE");
+  add_parsed_option(app, "--max-line", run.max_line,
+                    "longest accepted line; longer lines are bad events (default 16M)", "SIZE",
+                    [](const std::string& text) -> Result<uint64_t> {
+                      auto v = time::parse_size(text);
+                      if (v && *v < 16) return usage_error("must be at least 16 bytes");
+                      return v;
+                    });
 }
 
 void add_output_options(CLI::App& app, pipeline::RunOptions& run) {
@@ -55,62 +74,31 @@ void add_run_options(CLI::App& app, pipeline::RunOptions& run) {
 
 CLI::Option* add_duration_option(CLI::App& app, const std::string& name, time::Duration& target,
                                  const std::string& description) {
-  return app
-      .add_option_function<std::string>(
-          name,
-          [&target, name](const std::string& text) {
-            auto v = time::parse_duration(text);
-            if (!v) throw CLI::ValidationError(name, v.error().message);
-            target = *v;
-          },
-          description)
-      ->type_name("DUR");
+  return add_parsed_option(app, name, target, description, "DUR",
+                           [](const std::string& t) { return time::parse_duration(t); });
 }
 
 CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& target,
                              const std::string& description) {
-  return app
-      .add_option_function<std::string>(
-          name,
-          [&target, name](const std::string& text) {
-            auto v = time::parse_size(text);
-            if (!v) throw CLI::ValidationError(name, v.error().message);
-            target = *v;
-          },
-          description)
-      ->type_name("SIZE");
+  return add_parsed_option(app, name, target, description, "SIZE",
+                           [](const std::string& t) { return time::parse_size(t); });
 }
 
 CLI::Option* add_rate_option(CLI::App& app, const std::string& name, double& target,
                              const std::string& description) {
-  return app
-      .add_option_function<std::string>(
-          name,
-          [&target, name](const std::string& text) {
-            auto v = time::parse_rate(text);
-            if (!v) throw CLI::ValidationError(name, v.error().message);
-            target = *v;
-          },
-          description)
-      ->type_name("N/s");
+  return add_parsed_option(app, name, target, description, "N/s",
+                           [](const std::string& t) { return time::parse_rate(t); });
 }
 
+// RFC 3339, or an epoch number whose unit is taken from its magnitude.
 CLI::Option* add_time_option(CLI::App& app, const std::string& name, int64_t& target,
                              const std::string& description) {
-  return app
-      .add_option_function<std::string>(
-          name,
-          [&target, name](const std::string& text) {
-            auto v = time::parse_rfc3339(text);
-            if (!v) {
-              auto e = time::parse_epoch_text(text, time::EpochUnit::kAuto);
-              if (!e) throw CLI::ValidationError(name, v.error().message);
-              v = e;
-            }
-            target = *v;
-          },
-          description)
-      ->type_name("TIME");
+  return add_parsed_option(app, name, target, description, "TIME", [](const std::string& t) {
+    auto v = time::parse_rfc3339(t);
+    if (v) return v;
+    auto e = time::parse_epoch_text(t, time::EpochUnit::kAuto);
+    return e ? e : v;
+  });
 }
 
 }  // namespace ev::cli
