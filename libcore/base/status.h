@@ -53,13 +53,18 @@ inline std::unexpected<Error> io_error(std::string message, std::string where = 
 // Exit status for an error that ends a run (ev(7), EXIT STATUS).
 inline int exit_code_for(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kUsage: return 2;
-    case ErrorKind::kData: return 1;
+    case ErrorKind::kUsage:
+      return 2;
+    case ErrorKind::kData:
+      return 1;
     case ErrorKind::kIo:
     case ErrorKind::kKafka:
-    case ErrorKind::kState: return 3;
-    case ErrorKind::kPipe: return 0;
-    case ErrorKind::kInternal: return 70;
+    case ErrorKind::kState:
+      return 3;
+    case ErrorKind::kPipe:
+      return 0;
+    case ErrorKind::kInternal:
+      return 70;
   }
   return 70;
 }

@@ -127,7 +127,8 @@ int front_door(int argc, char** argv) {
     for (const auto& name : list_programs()) {
       out += name;
       for (const auto& k : kKnown) {
-        if (name == k.name) out += std::string(12 - std::min<size_t>(name.size(), 11), ' ') + k.about;
+        if (name == k.name)
+          out += std::string(12 - std::min<size_t>(name.size(), 11), ' ') + k.about;
       }
       out += '\n';
     }

@@ -53,14 +53,13 @@ int guarded(F&& f) {
 
 }  // namespace
 
-std::string version_line(const std::string& program) {
-  return program + " " EV_VERSION " (evkit)";
-}
+std::string version_line(const std::string& program) { return program + " " EV_VERSION " (evkit)"; }
 
 void describe(CLI::App& app, const std::string& program, const std::string& examples) {
   app.name(program);
   app.set_version_flag("--version", version_line(program));
-  if (!examples.empty()) app.footer("Examples:\n" + examples + "\nSee " + program + "(1) and ev(7).");
+  if (!examples.empty())
+    app.footer("Examples:\n" + examples + "\nSee " + program + "(1) and ev(7).");
   app.get_formatter()->column_width(30);
 }
 

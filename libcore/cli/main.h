@@ -10,11 +10,10 @@
 // Exceptions (CLI11's, std::bad_alloc) are caught here and nowhere else.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "libcore/base/status.h"
 #include "libcore/io/byte_sink.h"

@@ -10,8 +10,7 @@ namespace {
 // validation error naming the option (exit 2 from cli::main).
 template <class T, class Parse>
 CLI::Option* add_parsed_option(CLI::App& app, const std::string& name, T& target,
-                               const std::string& description, const char* type_name,
-                               Parse parse) {
+                               const std::string& description, const char* type_name, Parse parse) {
   return app
       .add_option_function<std::string>(
           name,
@@ -50,10 +49,15 @@ void add_report_options(CLI::App& app, pipeline::RunOptions& run) {
   app.add_option_function<std::string>(
          "--on-error",
          [&run](const std::string& v) {
-           if (v == "fail") run.on_error = pipeline::OnError::kFail;
-           else if (v == "skip") run.on_error = pipeline::OnError::kSkip;
-           else if (v == "reject") run.on_error = pipeline::OnError::kReject;
-           else throw CLI::ValidationError("--on-error", "must be fail, skip or reject, not '" + v + "'");
+           if (v == "fail")
+             run.on_error = pipeline::OnError::kFail;
+           else if (v == "skip")
+             run.on_error = pipeline::OnError::kSkip;
+           else if (v == "reject")
+             run.on_error = pipeline::OnError::kReject;
+           else
+             throw CLI::ValidationError("--on-error",
+                                        "must be fail, skip or reject, not '" + v + "'");
          },
          "bad events: fail (stop, exit 1), skip (count and warn), reject (to --reject); default "
          "reject with --reject, else skip")

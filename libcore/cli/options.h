@@ -6,10 +6,9 @@
 // (exit 2) naming the option.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "libcore/pipeline/run_options.h"
 #include "libcore/time/duration.h"

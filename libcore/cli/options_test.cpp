@@ -33,8 +33,8 @@ TEST_CASE("options: --on-error, --reject, --stats, --quiet, --max-line") {
   ev::pipeline::RunOptions run;
   CLI::App app;
   ev::cli::add_run_options(app, run);
-  CHECK(parse(app, {"--on-error", "reject", "--reject", "bad.jsonl", "--stats", "-q",
-                    "--max-line", "1M", "-o", "out.zst"}) == "");
+  CHECK(parse(app, {"--on-error", "reject", "--reject", "bad.jsonl", "--stats", "-q", "--max-line",
+                    "1M", "-o", "out.zst"}) == "");
   CHECK(run.on_error == ev::pipeline::OnError::kReject);
   CHECK(run.reject == "bad.jsonl");
   CHECK(run.stats);

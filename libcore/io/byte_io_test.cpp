@@ -49,7 +49,8 @@ std::string read_through_source(const std::string& path) {
 
 std::string sample_lines(int n) {
   std::string s;
-  for (int i = 0; i < n; ++i) s += "{\"i\":" + std::to_string(i) + ",\"pad\":\"xxxxxxxxxxxxxxxx\"}\n";
+  for (int i = 0; i < n; ++i)
+    s += "{\"i\":" + std::to_string(i) + ",\"pad\":\"xxxxxxxxxxxxxxxx\"}\n";
   return s;
 }
 

@@ -9,8 +9,8 @@
 #include <zstd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 namespace ev::io {
@@ -292,7 +292,8 @@ std::string expand_pattern(std::string_view pattern, int64_t unix_seconds, uint6
     } else if (c == '%' && i + 1 < pattern.size()) {
       char spec[3] = {'%', pattern[i + 1], 0};
       char buf[64];
-      size_t n = pattern[i + 1] == '%' ? (buf[0] = '%', 1) : std::strftime(buf, sizeof buf, spec, &tm);
+      size_t n =
+          pattern[i + 1] == '%' ? (buf[0] = '%', 1) : std::strftime(buf, sizeof buf, spec, &tm);
       out.append(buf, n);
       ++i;
     } else {
@@ -316,10 +317,12 @@ Result<std::unique_ptr<ByteSink>> open_sink(std::string_view path, const SinkOpt
     sink = std::make_unique<FdSink>(fd, final_path, true, options.atomic ? open_path : "");
   }
   if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {
-    return std::unique_ptr<ByteSink>(std::make_unique<ZstdSink>(std::move(sink), options.zstd_level));
+    return std::unique_ptr<ByteSink>(
+        std::make_unique<ZstdSink>(std::move(sink), options.zstd_level));
   }
   if (ends_with(path, ".gz")) {
-    return std::unique_ptr<ByteSink>(std::make_unique<GzipSink>(std::move(sink), options.gzip_level));
+    return std::unique_ptr<ByteSink>(
+        std::make_unique<GzipSink>(std::move(sink), options.gzip_level));
   }
   return sink;
 }

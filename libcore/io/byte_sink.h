@@ -39,8 +39,8 @@ class ByteSink {
 };
 
 struct SinkOptions {
-  bool atomic = false;      // write <path>.partial, rename on close
-  bool append = false;      // open an existing file for appending (not with atomic)
+  bool atomic = false;  // write <path>.partial, rename on close
+  bool append = false;  // open an existing file for appending (not with atomic)
   int zstd_level = 3;
   int gzip_level = 6;
 };
@@ -85,9 +85,9 @@ class MemorySink final : public ByteSink {
 // `max_age_ns` closes a file that has been open that long, checked on write and tick.
 struct RotateOptions {
   std::string pattern;
-  uint64_t max_bytes = 0;   // 0: no size limit
-  int64_t max_age_ns = 0;   // 0: no age limit
-  SinkOptions file;         // each file is written atomically (.partial, rename)
+  uint64_t max_bytes = 0;           // 0: no size limit
+  int64_t max_age_ns = 0;           // 0: no age limit
+  SinkOptions file;                 // each file is written atomically (.partial, rename)
   std::function<int64_t()> now_ns;  // wall clock in ns; empty: the system clock
 };
 Result<std::unique_ptr<ByteSink>> open_rotating_sink(const RotateOptions& options);

@@ -149,7 +149,9 @@ class FollowSource final : public ByteSource {
           continue;
         }
       }
-      struct timespec ts {poll_ms_ / 1000, (poll_ms_ % 1000) * 1'000'000L};
+      struct timespec ts {
+        poll_ms_ / 1000, (poll_ms_ % 1000) * 1'000'000L
+      };
       ::nanosleep(&ts, nullptr);  // EINTR on a signal: the loop checks the stop flag
     }
   }
@@ -167,7 +169,9 @@ class FollowSource final : public ByteSource {
   bool wait_ready(int timeout_ms) override {
     for (int waited = 0; waited < timeout_ms; waited += poll_ms_) {
       if (ready()) return true;
-      struct timespec ts {poll_ms_ / 1000, (poll_ms_ % 1000) * 1'000'000L};
+      struct timespec ts {
+        poll_ms_ / 1000, (poll_ms_ % 1000) * 1'000'000L
+      };
       if (::nanosleep(&ts, nullptr) != 0) return false;  // a signal
     }
     return ready();
@@ -292,7 +296,8 @@ class GzipSource final : public ByteSource {
 
 class MemorySource final : public ByteSource {
  public:
-  MemorySource(std::string data, std::string name) : data_(std::move(data)), name_(std::move(name)) {}
+  MemorySource(std::string data, std::string name)
+      : data_(std::move(data)), name_(std::move(name)) {}
   Result<size_t> read(char* buf, size_t n) override {
     size_t k = std::min(n, data_.size() - pos_);
     std::memcpy(buf, data_.data() + pos_, k);
@@ -331,9 +336,12 @@ Codec codec_by_magic(std::string_view head) {
 
 std::unique_ptr<ByteSource> wrap(std::unique_ptr<ByteSource> src, Codec codec) {
   switch (codec) {
-    case Codec::kZstd: return zstd_source(std::move(src));
-    case Codec::kGzip: return gzip_source(std::move(src));
-    case Codec::kNone: break;
+    case Codec::kZstd:
+      return zstd_source(std::move(src));
+    case Codec::kGzip:
+      return gzip_source(std::move(src));
+    case Codec::kNone:
+      break;
   }
   return src;
 }

@@ -36,9 +36,9 @@ class ByteSource {
 };
 
 struct SourceOptions {
-  bool follow = false;             // keep reading a growing file (tail -F)
-  int follow_poll_ms = 100;        // how often a followed file is checked at its end
-  bool sniff_compression = true;   // look at magic bytes when the name says nothing
+  bool follow = false;            // keep reading a growing file (tail -F)
+  int follow_poll_ms = 100;       // how often a followed file is checked at its end
+  bool sniff_compression = true;  // look at magic bytes when the name says nothing
 };
 
 // Opens "-" (stdin) or a path. Fails with kIo naming the path ("cannot open x: No such file").

@@ -33,8 +33,8 @@ struct Line {
   uint64_t number = 0;    // physical line number, 1-based
   bool oversize = false;  // text is only a prefix; the line had `length` bytes
   uint64_t length = 0;
-  uint64_t offset = 0;    // byte offset of the line's start in the (decompressed) input
-  bool terminated = true; // false for a last line without a newline
+  uint64_t offset = 0;     // byte offset of the line's start in the (decompressed) input
+  bool terminated = true;  // false for a last line without a newline
 };
 
 class LineReader {

@@ -18,11 +18,11 @@ namespace od = simdjson::ondemand;
 //
 // Fast path: iterate() also rejects raw control characters inside strings, so a string
 // whose raw text holds no backslash is already canonical, byte for byte. Such strings
-// and keys are taken straight from the input, skipping simdjson's (out-of-line)
-// unescaping, which dominated the cost of canonicalizing typical events.
+// and keys (most of them) are taken straight from the input, skipping simdjson's
+// out-of-line unescaping and our re-escaping scan.
 
 // One member of an object being canonicalized: its unescaped key (a view into the
-// parser's string buffer, valid for the whole document) and the span [begin, end) of
+// input or the parser's string buffer, valid for the whole document) and the span [begin, end) of
 // `"key":value` already written to the output.
 struct Member {
   std::string_view key;

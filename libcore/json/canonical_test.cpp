@@ -101,7 +101,8 @@ TEST_CASE("canonical: equal values in different spellings give equal text") {
 }
 
 TEST_CASE("canonical: appends a value from inside a document") {
-  auto json = simdjson::padded_string(std::string(R"({"x":7,"v":{"b":[true,null],"a":"s"},"w":1})"));
+  auto json =
+      simdjson::padded_string(std::string(R"({"x":7,"v":{"b":[true,null],"a":"s"},"w":1})"));
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   REQUIRE_FALSE(parser.iterate(json).get(doc));
@@ -191,11 +192,45 @@ TEST_CASE("canonical: a malformed value inside a document is a data error") {
 
 TEST_CASE("canonical: malformed documents are data errors") {
   for (const char* bad : {
-           "", " ", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":}", "{a:1}", "[01]",
-           "[1.]", "[.5]", "[-]", "[+1]", "[1e]", "[1e+]", "[0x10]", "[tru]", "[nul]",
-           "[True]", "[\"a\" \"b\"]", "[1 2]", "{} {}", "[1]x", "1 2", "\"a\" \"b\"", "[1",
-           "{\"a\":1", "[1]]", "{}}", "[\"\\ud800\"]", "[\"\\x\"]", "[\"\\u12\"]", "nul",
-           "truex", "[NaN]", "[Infinity]", "{\"a\":1 \"b\":2}", "[\"a\",]", "\"abc",
+           "",
+           " ",
+           "[1,]",
+           "[,1]",
+           "{\"a\":1,}",
+           "{\"a\" 1}",
+           "{\"a\":}",
+           "{a:1}",
+           "[01]",
+           "[1.]",
+           "[.5]",
+           "[-]",
+           "[+1]",
+           "[1e]",
+           "[1e+]",
+           "[0x10]",
+           "[tru]",
+           "[nul]",
+           "[True]",
+           "[\"a\" \"b\"]",
+           "[1 2]",
+           "{} {}",
+           "[1]x",
+           "1 2",
+           "\"a\" \"b\"",
+           "[1",
+           "{\"a\":1",
+           "[1]]",
+           "{}}",
+           "[\"\\ud800\"]",
+           "[\"\\x\"]",
+           "[\"\\u12\"]",
+           "nul",
+           "truex",
+           "[NaN]",
+           "[Infinity]",
+           "{\"a\":1 \"b\":2}",
+           "[\"a\",]",
+           "\"abc",
        }) {
     CAPTURE(bad);
     CHECK(is_error(canon(bad)));
@@ -209,7 +244,8 @@ TEST_CASE("canonical: invalid UTF-8 in the input is an error") {
 
 TEST_CASE("canonical: depth is bounded") {
   auto nested = [](int depth) {
-    return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']');
+    return std::string(static_cast<size_t>(depth), '[') +
+           std::string(static_cast<size_t>(depth), ']');
   };
   CHECK(canon(nested(kMaxCanonicalDepth)) == nested(kMaxCanonicalDepth));
   std::string too_deep = canon(nested(kMaxCanonicalDepth + 1));

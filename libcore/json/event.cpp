@@ -11,13 +11,20 @@ std::string Event::where() const {
 
 std::string describe(simdjson::error_code code) {
   switch (code) {
-    case simdjson::UTF8_ERROR: return "invalid UTF-8";
-    case simdjson::UNCLOSED_STRING: return "invalid JSON: unclosed string";
-    case simdjson::NUMBER_ERROR: return "invalid JSON: bad number";
-    case simdjson::INCORRECT_TYPE: return "invalid JSON: unexpected type";
-    case simdjson::DEPTH_ERROR: return "invalid JSON: nested too deeply";
-    case simdjson::EMPTY: return "empty line";
-    default: break;
+    case simdjson::UTF8_ERROR:
+      return "invalid UTF-8";
+    case simdjson::UNCLOSED_STRING:
+      return "invalid JSON: unclosed string";
+    case simdjson::NUMBER_ERROR:
+      return "invalid JSON: bad number";
+    case simdjson::INCORRECT_TYPE:
+      return "invalid JSON: unexpected type";
+    case simdjson::DEPTH_ERROR:
+      return "invalid JSON: nested too deeply";
+    case simdjson::EMPTY:
+      return "empty line";
+    default:
+      break;
   }
   return std::string("invalid JSON: ") + simdjson::error_message(code);
 }
@@ -38,7 +45,8 @@ Result<simdjson::ondemand::document*> Event::iterate() {
     if (i == raw_.size() || raw_[i] != '{') {
       return data_error("not a JSON object", where());
     }
-    auto err = parser_.iterate(raw_.data(), raw_.size(), raw_.size() + simdjson::SIMDJSON_PADDING).get(doc_);
+    auto err = parser_.iterate(raw_.data(), raw_.size(), raw_.size() + simdjson::SIMDJSON_PADDING)
+                   .get(doc_);
     if (err) return data_error(describe(err), where());
     parsed_ = true;
     touched_ = false;

@@ -8,11 +8,11 @@
 // doc() call. One Event per runner; not thread-safe.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "libcore/base/status.h"
 #include "libcore/json/field_path.h"

@@ -33,7 +33,8 @@ std::string lookup(Event& ev, std::string_view path) {
 TEST_CASE("event: finds fields by path in any order") {
   simdjson::ondemand::parser parser;
   Event ev(parser);
-  Padded line(R"({"user_id":"u1","device":{"os":"ios","v":[1,2]},"items":[{"sku":"A"},{"sku":"B"}],"n":1.50})");
+  Padded line(
+      R"({"user_id":"u1","device":{"os":"ios","v":[1,2]},"items":[{"sku":"A"},{"sku":"B"}],"n":1.50})");
   ev.reset(line.view, "in.jsonl", 4);
   CHECK(lookup(ev, "device.os") == "\"ios\"");
   CHECK(lookup(ev, "user_id") == "\"u1\"");

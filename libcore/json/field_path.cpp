@@ -165,14 +165,30 @@ class PathParser {
       char e = text_[pos_ + 1];
       pos_ += 2;
       switch (e) {
-        case '"': key.push_back('"'); break;
-        case '\\': key.push_back('\\'); break;
-        case '/': key.push_back('/'); break;
-        case 'b': key.push_back('\b'); break;
-        case 'f': key.push_back('\f'); break;
-        case 'n': key.push_back('\n'); break;
-        case 'r': key.push_back('\r'); break;
-        case 't': key.push_back('\t'); break;
+        case '"':
+          key.push_back('"');
+          break;
+        case '\\':
+          key.push_back('\\');
+          break;
+        case '/':
+          key.push_back('/');
+          break;
+        case 'b':
+          key.push_back('\b');
+          break;
+        case 'f':
+          key.push_back('\f');
+          break;
+        case 'n':
+          key.push_back('\n');
+          break;
+        case 'r':
+          key.push_back('\r');
+          break;
+        case 't':
+          key.push_back('\t');
+          break;
         case 'u': {
           int32_t hi = read_hex4();
           if (hi < 0) return fail("invalid \\u escape", escape);
@@ -192,7 +208,8 @@ class PathParser {
           append_utf8(key, cp);
           break;
         }
-        default: return fail("invalid escape", escape);
+        default:
+          return fail("invalid escape", escape);
       }
     }
   }

@@ -2,10 +2,13 @@
 //
 // Syntax: `user_id`, `device.os`, `items[0].sku`, `a.b[2][0]`. Keys holding dots,
 // brackets or backslashes are written with a backslash escape (`a\.b` is the key
-// "a.b") or quoted in brackets (`["a.b"].c`, JSON string escapes inside the quotes).
-// A leading `.` is allowed and ignored (`.user_id`, as jq spells it). An empty path,
-// an empty key (`a..b`), a non-numeric or negative index, or an unterminated
-// bracket is a usage error. Immutable after parse; thread-safe to share.
+// "a.b"; a backslash makes any following character literal) or quoted in brackets
+// (`["a.b"].c`, JSON string escapes inside the quotes; `[""]` is the empty key, the one
+// way to name it). A leading `.` is allowed and ignored (`.user_id`, `.[0]`, as jq
+// spells it). An empty path, an empty key (`a..b`, `a.`, `a.[0]`), a non-numeric,
+// negative or out-of-range index (`a[x]`, `a[-1]`, `a[]`, `a[ 1]`), an unescaped `]`
+// in a key, an unterminated bracket or string, or a bad JSON escape is a usage error.
+// Immutable after parse; thread-safe to share.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +37,9 @@ class FieldPath {
   // The text as the user wrote it, for messages.
   const std::string& text() const { return text_; }
   // True for a single key segment (the common, fastest case).
-  bool is_simple() const { return segments_.size() == 1 && segments_[0].kind == PathSegment::Kind::kKey; }
+  bool is_simple() const {
+    return segments_.size() == 1 && segments_[0].kind == PathSegment::Kind::kKey;
+  }
   // The key of the last key segment, used as the output name ("device.os" -> "os").
   std::string_view leaf_name() const;
 
@@ -44,7 +49,10 @@ class FieldPath {
 };
 
 // Parses a comma-separated list ("user_id,device.os"), as --key and --by take it.
-// Commas inside brackets/quotes or escaped as `\,` do not split.
+// Commas inside brackets/quotes or escaped as `\,` do not split. Spaces and tabs
+// around each item are trimmed (an escaped trailing space, `a\ `, is kept); each
+// FieldPath's text() is the trimmed item. An empty item (`a,,b`, a trailing comma,
+// an empty list) is a usage error, as is any item that fails FieldPath::parse.
 Result<std::vector<FieldPath>> parse_field_path_list(std::string_view text);
 
 }  // namespace ev::json

@@ -115,13 +115,16 @@ TEST_CASE("field_path: errors name the path and the offset") {
   CHECK(error_of("a[99999999999999999999]") ==
         "invalid field path 'a[99999999999999999999]': index out of range at offset 2");
   CHECK(error_of("a]") == "invalid field path 'a]': unexpected ']' at offset 1");
-  CHECK(error_of("a[0]b") == "invalid field path 'a[0]b': expected '.' or '[' before 'b' at offset 4");
+  CHECK(error_of("a[0]b") ==
+        "invalid field path 'a[0]b': expected '.' or '[' before 'b' at offset 4");
   CHECK(error_of(R"(a\)") == R"(invalid field path 'a\': dangling backslash at offset 1)");
   CHECK(error_of(R"(["a)") == R"(invalid field path '["a': unterminated string at offset 1)");
   CHECK(error_of(R"(["a")") == R"(invalid field path '["a"': unterminated bracket at offset 0)");
-  CHECK(error_of(R"(["a"x])") == R"(invalid field path '["a"x]': unterminated bracket at offset 0)");
+  CHECK(error_of(R"(["a"x])") ==
+        R"(invalid field path '["a"x]': unterminated bracket at offset 0)");
   CHECK(error_of(R"(["a\q"])") == R"(invalid field path '["a\q"]': invalid escape at offset 3)");
-  CHECK(error_of(R"(["\u12"])") == R"(invalid field path '["\u12"]': invalid \u escape at offset 2)");
+  CHECK(error_of(R"(["\u12"])") ==
+        R"(invalid field path '["\u12"]': invalid \u escape at offset 2)");
   CHECK(error_of(R"(["\ud800"])") ==
         R"(invalid field path '["\ud800"]': unpaired surrogate at offset 2)");
   CHECK(error_of(R"(["\udc00"])") ==

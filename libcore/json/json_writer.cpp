@@ -91,14 +91,29 @@ constexpr char kHex[] = "0123456789abcdef";
 inline size_t write_escape(char* p, unsigned char c) {
   char short_form = 0;
   switch (c) {
-    case '"': short_form = '"'; break;
-    case '\\': short_form = '\\'; break;
-    case '\b': short_form = 'b'; break;
-    case '\f': short_form = 'f'; break;
-    case '\n': short_form = 'n'; break;
-    case '\r': short_form = 'r'; break;
-    case '\t': short_form = 't'; break;
-    default: break;
+    case '"':
+      short_form = '"';
+      break;
+    case '\\':
+      short_form = '\\';
+      break;
+    case '\b':
+      short_form = 'b';
+      break;
+    case '\f':
+      short_form = 'f';
+      break;
+    case '\n':
+      short_form = 'n';
+      break;
+    case '\r':
+      short_form = 'r';
+      break;
+    case '\t':
+      short_form = 't';
+      break;
+    default:
+      break;
   }
   p[0] = '\\';
   if (short_form != 0) {
@@ -156,9 +171,7 @@ constexpr size_t kBulkValidateBytes = 64;
 // string geometrically as escapes lengthen the text; no per-byte append calls.
 class RawAppender {
  public:
-  RawAppender(std::string& out, size_t expected) : out_(out), base_(out.size()) {
-    grow(expected);
-  }
+  RawAppender(std::string& out, size_t expected) : out_(out), base_(out.size()) { grow(expected); }
   // Makes room for `more` bytes after the first `written` ones.
   void reserve(size_t written, size_t more) {
     if (written + more > room_) grow(std::max(room_ * 2, written + more));

@@ -6,9 +6,9 @@
 // lowercase hex; everything else, including non-ASCII UTF-8 and `/`, verbatim),
 // integers in decimal, doubles in the shortest form that round-trips (std::to_chars),
 // non-finite doubles as null. A double that prints without '.' or exponent gets ".0"
-// appended (3.0 is written "3.0", -0.0 "-0.0", 1e21 "1e+21") so it reads back as a double.
-// JsonWriter appends to a caller-owned std::string so a
-// hot loop can reuse one buffer without allocating. Not thread-safe; cheap to create.
+// appended (3.0 is written "3.0", -0.0 "-0.0", 1e21 "1e+21") so it reads back as a
+// double. JsonWriter appends to a caller-owned std::string so a hot loop can reuse one
+// buffer without allocating. Not thread-safe; cheap to create.
 #pragma once
 
 #include <cstdint>

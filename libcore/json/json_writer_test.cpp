@@ -1,14 +1,13 @@
 #include "libcore/json/json_writer.h"
 
 #include <doctest/doctest.h>
+#include <simdjson.h>
 
 #include <cmath>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
-
-#include <simdjson.h>
 
 namespace ev::json {
 namespace {
@@ -85,12 +84,12 @@ TEST_CASE("json_writer: invalid UTF-8 becomes U+FFFD") {
   const std::string r = "\xEF\xBF\xBD";
   CHECK(json_str("\xFF") == "\"" + r + "\"");
   CHECK(json_str("a\x80z") == "\"a" + r + "z\"");
-  CHECK(json_str("\xC3") == "\"" + r + "\"");            // truncated 2-byte sequence
-  CHECK(json_str("\xC3z") == "\"" + r + "z\"");          // lead byte without continuation
-  CHECK(json_str("\xC0\xAF") == "\"" + r + r + "\"");    // overlong: each byte replaced
-  CHECK(json_str("\xE2\x82") == "\"" + r + "\"");        // maximal subpart: one replacement
+  CHECK(json_str("\xC3") == "\"" + r + "\"");          // truncated 2-byte sequence
+  CHECK(json_str("\xC3z") == "\"" + r + "z\"");        // lead byte without continuation
+  CHECK(json_str("\xC0\xAF") == "\"" + r + r + "\"");  // overlong: each byte replaced
+  CHECK(json_str("\xE2\x82") == "\"" + r + "\"");      // maximal subpart: one replacement
   CHECK(json_str("\xE2\x82z") == "\"" + r + "z\"");
-  CHECK(json_str("\xED\xA0\x80") == "\"" + r + r + r + "\"");  // surrogate U+D800
+  CHECK(json_str("\xED\xA0\x80") == "\"" + r + r + r + "\"");          // surrogate U+D800
   CHECK(json_str("\xF4\x90\x80\x80") == "\"" + r + r + r + r + "\"");  // above U+10FFFF
   CHECK(json_str("\xF0\x9F\x98") == "\"" + r + "\"");
   // Valid text and escapes around the bad byte are kept.
@@ -239,9 +238,8 @@ TEST_CASE("json_writer: objects and arrays with commas") {
       .key("last")
       .raw(R"({"r":[1,2]})")
       .end_object();
-  CHECK(out ==
-        R"({"s":"x","i":-5,"u":18446744073709551615,"n":7,"t":true,"f":false,"z":null,)"
-        R"("arr":[1,[],{},"y"],"obj":{"k":{"deep":0}},"last":{"r":[1,2]}})");
+  CHECK(out == R"({"s":"x","i":-5,"u":18446744073709551615,"n":7,"t":true,"f":false,"z":null,)"
+               R"("arr":[1,[],{},"y"],"obj":{"k":{"deep":0}},"last":{"r":[1,2]}})");
   CHECK(is_valid_utf8(out));
 }
 

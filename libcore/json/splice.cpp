@@ -15,7 +15,8 @@ Status find_members(std::string_view raw, std::initializer_list<std::string_view
                     simdjson::ondemand::parser& parser,
                     std::vector<std::pair<size_t, size_t>>& spans) {
   simdjson::ondemand::document doc;
-  auto err = parser.iterate(raw.data(), raw.size(), raw.size() + simdjson::SIMDJSON_PADDING).get(doc);
+  auto err =
+      parser.iterate(raw.data(), raw.size(), raw.size() + simdjson::SIMDJSON_PADDING).get(doc);
   simdjson::ondemand::object obj;
   if (!err) err = doc.get_object().get(obj);
   if (err) return data_error(describe(err));

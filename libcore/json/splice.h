@@ -9,11 +9,11 @@
 // Pure functions over caller-owned buffers; thread-safe.
 #pragma once
 
+#include <simdjson.h>
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "libcore/base/status.h"
 

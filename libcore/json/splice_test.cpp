@@ -34,7 +34,8 @@ TEST_CASE("splice: an existing member of the same key is replaced, never duplica
   CHECK(splice(R"({"a":1, "_src" : "old" ,"b":2})", R"("_src":2)") == R"({"a":1, "b":2,"_src":2})");
   CHECK(splice(R"({"_src":0})", R"("_src":2)") == R"({"_src":2})");
   // The key text inside a value is not a member: left alone.
-  CHECK(splice(R"({"a":"_src","b":["_src"]})", R"("_src":2)") == R"({"a":"_src","b":["_src"],"_src":2})");
+  CHECK(splice(R"({"a":"_src","b":["_src"]})", R"("_src":2)") ==
+        R"({"a":"_src","b":["_src"],"_src":2})");
   // Nested members of the same name are not top-level: left alone.
   CHECK(splice(R"({"n":{"_src":1}})", R"("_src":2)") == R"({"n":{"_src":1},"_src":2})");
 }

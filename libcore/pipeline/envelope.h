@@ -22,8 +22,8 @@ struct RejectInfo {
   std::string_view source;
   uint64_t line = 0;
   std::string_view raw;
-  bool truncated = false;   // raw is a prefix of a longer line
-  uint64_t length = 0;      // full length when truncated
+  bool truncated = false;  // raw is a prefix of a longer line
+  uint64_t length = 0;     // full length when truncated
 };
 
 // Appends the envelope (no newline) to `out`.

@@ -1,9 +1,9 @@
 #include "libcore/pipeline/runner.h"
 
+#include <simdjson.h>
+
 #include <cstring>
 #include <string>
-
-#include <simdjson.h>
 
 #include "libcore/base/diag.h"
 #include "libcore/base/stop.h"
@@ -201,8 +201,8 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
           simdjson::dom::element element;
           auto err = dom_parser.parse(line.text.data(), line.text.size(), false).get(element);
           if (err) {
-            st = emitter.bad_line(line.text, source_name, line.number, json::describe(err),
-                                  false, 0);
+            st = emitter.bad_line(line.text, source_name, line.number, json::describe(err), false,
+                                  0);
           } else {
             event.reset(line.text, source_name, line.number);
             st = stage.on_event(event, emitter);
@@ -232,7 +232,8 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     if (failure && !fin) failure = fin;
     if (last_unterminated && out.lines() == lines_before) out.omit_final_newline();
   }
-  Status closed = close_both(out, rejects.get(), !failure && failure.error().kind != ErrorKind::kPipe);
+  Status closed =
+      close_both(out, rejects.get(), !failure && failure.error().kind != ErrorKind::kPipe);
   if (failure && !closed) failure = closed;
   report.seconds = static_cast<double>(clock.mono_ns() - started) / 1e9;
   if (!failure) return std::unexpected(failure.error());

@@ -85,7 +85,8 @@ TEST_CASE("runner: passes events and control lines through in order") {
 
 TEST_CASE("runner: bad lines are skipped by default and the others all pass") {
   Recorder stage;
-  std::string input = std::string("{\"a\":1}\n[1,2]\n{\"b\":\"\xff\"}\n{\"c\":\"x\0\"}\n{\"d\":4}\nnot json\n", 46);
+  std::string input =
+      std::string("{\"a\":1}\n[1,2]\n{\"b\":\"\xff\"}\n{\"c\":\"x\0\"}\n{\"d\":4}\nnot json\n", 46);
   auto o = run_on(input, {}, stage);
   REQUIRE(o.end.has_value());
   CHECK(o.out == "{\"a\":1}\n{\"d\":4}\n{\"finished\":true}\n");
@@ -159,7 +160,7 @@ TEST_CASE("runner: ingest --meta splices the origin; pacing flushes and sleeps")
   CHECK(o.out.find("\"line\":1}}\n") != std::string::npos);
   CHECK(o.out.find("{\"_src\":{\"file\":") != std::string::npos);
   CHECK(o.out.find("\"line\":3}}\n") != std::string::npos);
-  CHECK(clock.sleeps() == 1);       // the second event waits 100 ms
+  CHECK(clock.sleeps() == 1);  // the second event waits 100 ms
   CHECK(clock.mono_ns() == 100'000'000);
 }
 

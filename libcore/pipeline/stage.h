@@ -45,9 +45,7 @@ class Stage {
   // One event (not a control line).
   virtual Status on_event(json::Event& event, Emitter& out) = 0;
   // A control line, to be forwarded in order; stateful stages act on it first.
-  virtual Status on_control(std::string_view line, Emitter& out) {
-    return out.emit_control(line);
-  }
+  virtual Status on_control(std::string_view line, Emitter& out) { return out.emit_control(line); }
   // The input has nothing ready; the runner flushes output after this returns.
   virtual Status on_idle(Emitter&) { return {}; }
   // The input ended or a stop was requested: emit whatever is held back.

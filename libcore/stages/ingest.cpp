@@ -62,8 +62,7 @@ class Ingest final : public pipeline::Stage {
 
 }  // namespace
 
-Result<std::unique_ptr<pipeline::Stage>> make_ingest(const IngestOptions& opt,
-                                                     time::Clock& clock) {
+Result<std::unique_ptr<pipeline::Stage>> make_ingest(const IngestOptions& opt, time::Clock& clock) {
   if (opt.rate < 0 || !std::isfinite(opt.rate)) return usage_error("--rate must be positive");
   return std::unique_ptr<pipeline::Stage>(std::make_unique<Ingest>(opt, clock));
 }

@@ -24,7 +24,6 @@ struct IngestOptions {
 };
 
 // Fails with kUsage when rate is negative or not finite.
-Result<std::unique_ptr<pipeline::Stage>> make_ingest(const IngestOptions& opt,
-                                                     time::Clock& clock);
+Result<std::unique_ptr<pipeline::Stage>> make_ingest(const IngestOptions& opt, time::Clock& clock);
 
 }  // namespace ev::stages

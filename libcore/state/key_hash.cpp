@@ -24,12 +24,18 @@ void store_length(std::string& buf, size_t at, uint64_t length) {
 
 char tag_for(od::json_type type) {
   switch (type) {
-    case od::json_type::object: return key_tag::kObject;
-    case od::json_type::array: return key_tag::kArray;
-    case od::json_type::string: return key_tag::kString;
-    case od::json_type::number: return key_tag::kNumber;
-    case od::json_type::boolean: return key_tag::kBool;
-    case od::json_type::null: return key_tag::kNull;
+    case od::json_type::object:
+      return key_tag::kObject;
+    case od::json_type::array:
+      return key_tag::kArray;
+    case od::json_type::string:
+      return key_tag::kString;
+    case od::json_type::number:
+      return key_tag::kNumber;
+    case od::json_type::boolean:
+      return key_tag::kBool;
+    case od::json_type::null:
+      return key_tag::kNull;
   }
   return key_tag::kMissing;
 }

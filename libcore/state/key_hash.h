@@ -17,11 +17,11 @@
 // are stable across runs and versions. Not thread-safe; reuse one hasher per thread.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "libcore/base/status.h"
 

@@ -186,8 +186,8 @@ TEST_CASE("key_hash: digests are stable across versions") {
 }
 
 TEST_CASE("key_hash: malformed values are data errors and leave the key unchanged") {
-  for (const char* bad : {"01", "1.", "-", "tru", "nul", R"("\x")", "[1,]", R"({"a" 1})",
-                          R"("\ud800")"}) {
+  for (const char* bad :
+       {"01", "1.", "-", "tru", "nul", R"("\x")", "[1,]", R"({"a" 1})", R"("\ud800")"}) {
     CAPTURE(bad);
     KeyHasher hasher;
     REQUIRE(add_json(hasher, R"("k")").has_value());

@@ -17,7 +17,9 @@ int64_t SystemClock::now_ns() { return read(CLOCK_REALTIME); }
 int64_t SystemClock::mono_ns() { return read(CLOCK_MONOTONIC); }
 
 void SystemClock::sleep_until_mono(int64_t deadline) {
-  struct timespec ts {static_cast<time_t>(deadline / 1'000'000'000), deadline % 1'000'000'000};
+  struct timespec ts {
+    static_cast<time_t>(deadline / 1'000'000'000), deadline % 1'000'000'000
+  };
   while (!stop_requested()) {
     int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
     if (r == 0) return;  // EINTR: loop and look at the stop flag

@@ -1,14 +1,16 @@
 // ev-emit: send events out: stdout, or files written atomically, compressed by name,
 // rotated by size or age.
 #include "libcore/cli/main.h"
+
 #include "libcore/cli/options.h"
 #include "libcore/stages/emit.h"
 
 int main(int argc, char** argv) {
   ev::pipeline::RunOptions run;
   ev::stages::EmitOptions opt;
-  CLI::App app{"Write events to stdout or to files: compressed by name (.zst/.gz), finished "
-               "atomically, rotated by size or age."};
+  CLI::App app{
+      "Write events to stdout or to files: compressed by name (.zst/.gz), finished "
+      "atomically, rotated by size or age."};
   ev::cli::describe(app, "ev-emit",
                     "  ev-gen --count 1000000 | ev-emit -o events.jsonl.zst\n"
                     "  ev-ingest -f app.log | ev-emit -o 'out/ev-%Y%m%d-{seq}.jsonl.gz' "

@@ -1,26 +1,30 @@
 // ev-gen: deterministic synthetic user-event streams for demos, tests and load.
 #include "libcore/cli/main.h"
+
+#include "libcore/base/stop.h"
 #include "libcore/cli/options.h"
 #include "libcore/gen/generate.h"
-#include "libcore/base/stop.h"
 #include "libcore/io/byte_source.h"
 
 int main(int argc, char** argv) {
   ev::gen::GenerateOptions opt;
   std::string output = "-";
   bool start_given = false;
-  CLI::App app{"Generate realistic user-interaction events (page views, clicks, carts, "
-               "purchases), the same for the same --seed."};
+  CLI::App app{
+      "Generate realistic user-interaction events (page views, clicks, carts, "
+      "purchases), the same for the same --seed."};
   ev::cli::describe(app, "ev-gen",
                     "  ev-gen --count 1000000 --seed 7 > events.jsonl\n"
                     "  ev-gen --count 0 --rate 200/s | ev-window --by user_id --tumble 10s\n"
                     "  ev-gen --count 100000 --duplicates 0.05 --late 0.05 --max-late 30s "
                     "--malformed 0.001\n");
   app.add_option("-n,--count", opt.count, "events to generate; 0: until stopped (default 1000)");
-  app.add_option("--seed", opt.events.seed, "PRNG seed: the same seed gives the same bytes (default 1)");
+  app.add_option("--seed", opt.events.seed,
+                 "PRNG seed: the same seed gives the same bytes (default 1)");
   ev::cli::add_rate_option(app, "--rate", opt.rate,
                            "pace output to N events per second of wall-clock time");
-  app.add_option("--users", opt.events.users, "distinct users, with skewed activity (default 1000)");
+  app.add_option("--users", opt.events.users,
+                 "distinct users, with skewed activity (default 1000)");
   app.add_option("--duplicates", opt.events.duplicates,
                  "probability P that a line repeats a recent event byte for byte");
   app.add_option("--late", opt.events.late,
