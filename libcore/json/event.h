@@ -21,6 +21,9 @@ namespace ev::json {
 
 enum class Found { kYes, kMissing };
 
+// Describes a simdjson error for users: "invalid JSON: ...", "invalid UTF-8".
+std::string describe(simdjson::error_code code);
+
 class Event {
  public:
   explicit Event(simdjson::ondemand::parser& parser) : parser_(parser) {}
@@ -61,11 +64,12 @@ class Event {
   bool touched_ = false;  // doc() handed the document out since the last rewind
 };
 
+// Follows `path` from segment `from` inside `value` (used by find).
+Result<Found> descend(simdjson::ondemand::value value, const FieldPath& path, size_t from,
+                      simdjson::ondemand::value& out);
+
 // The raw JSON text of a value as it appears in the line (containers included).
 // Consumes the value. Fails with kData on malformed JSON.
 Result<std::string_view> raw_text(simdjson::ondemand::value value);
-
-// Describes a simdjson error for users: "invalid JSON (TAPE_ERROR: ...)".
-std::string describe(simdjson::error_code code);
 
 }  // namespace ev::json
