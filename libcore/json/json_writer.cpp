@@ -330,7 +330,8 @@ JsonWriter& JsonWriter::value(std::string_view s) {
   return *this;
 }
 
-JsonWriter& JsonWriter::value(int64_t v) {
+template <class Int>
+JsonWriter& JsonWriter::integer(Int v) {
   comma();
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -339,14 +340,8 @@ JsonWriter& JsonWriter::value(int64_t v) {
   return *this;
 }
 
-JsonWriter& JsonWriter::value(uint64_t v) {
-  comma();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, static_cast<size_t>(end - buf));
-  need_comma_ = depth_ > 0;
-  return *this;
-}
+JsonWriter& JsonWriter::value(int64_t v) { return integer(v); }
+JsonWriter& JsonWriter::value(uint64_t v) { return integer(v); }
 
 JsonWriter& JsonWriter::value(double v) {
   if (!std::isfinite(v)) return null();

@@ -58,6 +58,8 @@ class JsonWriter {
 
  private:
   void comma();
+  template <class Int>
+  JsonWriter& integer(Int v);
   std::string& out_;
   // A value that ends inside a container needs a comma before the next one; after a
   // container closes, its parent (if any) always does, so no stack of flags is needed.

@@ -43,26 +43,21 @@ if [ "$got_status" != "$want_status" ]; then
   echo "exit status: got $got_status, want $want_status" >&2
   fail=1
 fi
-if [ -f expout ]; then
-  if ! cmp -s expout actual.out; then
-    echo "stdout differs from expout:" >&2
-    diff expout actual.out | head -40 >&2
+# compare WANT_FILE GOT_FILE NAME: the expected file must match byte for byte; without
+# one, nothing may have been written.
+compare() {
+  if [ -f "$1" ]; then
+    if ! cmp -s "$1" "$2"; then
+      echo "$3 differs from $1:" >&2
+      diff "$1" "$2" | head -40 >&2
+      fail=1
+    fi
+  elif [ -s "$2" ]; then
+    echo "unexpected $3:" >&2
+    head -20 "$2" >&2
     fail=1
   fi
-elif [ -s actual.out ]; then
-  echo "unexpected stdout:" >&2
-  head -20 actual.out >&2
-  fail=1
-fi
-if [ -f experr ]; then
-  if ! cmp -s experr actual.err; then
-    echo "stderr differs from experr:" >&2
-    diff experr actual.err | head -40 >&2
-    fail=1
-  fi
-elif [ -s actual.err ]; then
-  echo "unexpected stderr:" >&2
-  head -20 actual.err >&2
-  fail=1
-fi
+}
+compare expout actual.out stdout
+compare experr actual.err stderr
 exit $fail
