@@ -712,6 +712,28 @@ void add_violation(Ctx& c, const Node& n, const char* keyword, std::string messa
   c.out->push_back(std::move(v));
 }
 
+// Checks a count (characters, items, properties, contains matches) against the optional
+// bounds of a min/max keyword pair and reports each bound it breaks, as
+// "expected at least 2 items, got 1". Returns true when evaluation should stop;
+// `failed` records the failure and says whether to stop.
+template <class Failed>
+bool count_out_of_bounds(Ctx& c, const Node& n, bool report, uint64_t got,
+                         std::optional<uint64_t> min, const char* min_keyword,
+                         std::optional<uint64_t> max, const char* max_keyword,
+                         std::string_view noun, Failed&& failed) {
+  auto one = [&](bool broken, const char* keyword, const char* relation, uint64_t bound) {
+    if (!broken) return false;
+    if (report) {
+      add_violation(c, n, keyword,
+                    "expected " + std::string(relation) + std::to_string(bound) + " " +
+                        std::string(noun) + ", got " + std::to_string(got));
+    }
+    return failed();
+  };
+  return one(min && got < *min, min_keyword, "at least ", min.value_or(0)) ||
+         one(max && got > *max, max_keyword, "at most ", max.value_or(0));
+}
+
 // Pushes a token onto the instance path for the life of the guard.
 class PathGuard {
  public:
@@ -983,24 +1005,10 @@ bool Schema::Impl::eval(int ni, simdjson::dom::element e, Annot* annot, Ctx& c, 
     }
   } else if (t == T::STRING) {
     std::string_view s = e.get_string().value_unsafe();
-    if (n.min_length || n.max_length) {
-      size_t len = code_points(s);
-      if (n.min_length && len < *n.min_length) {
-        if (report) {
-          add_violation(c, n, "minLength",
-                        "expected at least " + std::to_string(*n.min_length) + " characters, got " +
-                            std::to_string(len));
-        }
-        if (failed()) return false;
-      }
-      if (n.max_length && len > *n.max_length) {
-        if (report) {
-          add_violation(c, n, "maxLength",
-                        "expected at most " + std::to_string(*n.max_length) + " characters, got " +
-                            std::to_string(len));
-        }
-        if (failed()) return false;
-      }
+    if ((n.min_length || n.max_length) &&
+        count_out_of_bounds(c, n, report, code_points(s), n.min_length, "minLength", n.max_length,
+                            "maxLength", "characters", failed)) {
+      return false;
     }
     if (n.pattern >= 0 && !RE2::PartialMatch(s, *regexes[static_cast<size_t>(n.pattern)])) {
       if (report) {
@@ -1169,21 +1177,9 @@ bool Schema::Impl::eval_object(const Node& n, simdjson::dom::element e, Annot* a
       }
     }
   }
-  if (n.min_properties && size < *n.min_properties) {
-    if (report) {
-      add_violation(c, n, "minProperties",
-                    "expected at least " + std::to_string(*n.min_properties) + " properties, got " +
-                        std::to_string(size));
-    }
-    if (failed()) return false;
-  }
-  if (n.max_properties && size > *n.max_properties) {
-    if (report) {
-      add_violation(c, n, "maxProperties",
-                    "expected at most " + std::to_string(*n.max_properties) + " properties, got " +
-                        std::to_string(size));
-    }
-    if (failed()) return false;
+  if (count_out_of_bounds(c, n, report, size, n.min_properties, "minProperties", n.max_properties,
+                          "maxProperties", "properties", failed)) {
+    return false;
   }
   for (const auto& [name, deps] : n.dependent_required) {
     simdjson::dom::element unused;
@@ -1276,21 +1272,9 @@ bool Schema::Impl::eval_array(const Node& n, simdjson::dom::element e, Annot* a,
   };
   const simdjson::dom::array arr = as_array(e);
   const size_t size = arr.size();
-  if (n.min_items && size < *n.min_items) {
-    if (report) {
-      add_violation(c, n, "minItems",
-                    "expected at least " + std::to_string(*n.min_items) + " items, got " +
-                        std::to_string(size));
-    }
-    if (failed()) return false;
-  }
-  if (n.max_items && size > *n.max_items) {
-    if (report) {
-      add_violation(c, n, "maxItems",
-                    "expected at most " + std::to_string(*n.max_items) + " items, got " +
-                        std::to_string(size));
-    }
-    if (failed()) return false;
+  if (count_out_of_bounds(c, n, report, size, n.min_items, "minItems", n.max_items, "maxItems",
+                          "items", failed)) {
+    return false;
   }
   if (n.unique_items && size > 1) {
     size_t k = 0;
@@ -1356,22 +1340,10 @@ bool Schema::Impl::eval_array(const Node& n, simdjson::dom::element e, Annot* a,
       }
       ++k;
     }
-    uint64_t min = n.min_contains ? *n.min_contains : 1;
-    if (matches < min) {
-      if (report) {
-        add_violation(c, n, n.min_contains ? "minContains" : "contains",
-                      "expected at least " + std::to_string(min) +
-                          " items matching \"contains\", got " + std::to_string(matches));
-      }
-      if (failed()) return false;
-    }
-    if (n.max_contains && matches > *n.max_contains) {
-      if (report) {
-        add_violation(c, n, "maxContains",
-                      "expected at most " + std::to_string(*n.max_contains) +
-                          " items matching \"contains\", got " + std::to_string(matches));
-      }
-      if (failed()) return false;
+    if (count_out_of_bounds(c, n, report, matches, n.min_contains.value_or(1),
+                            n.min_contains ? "minContains" : "contains", n.max_contains,
+                            "maxContains", "items matching \"contains\"", failed)) {
+      return false;
     }
   }
   return ok;
