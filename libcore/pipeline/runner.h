@@ -36,6 +36,8 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
                    std::unique_ptr<io::ByteSink> output = nullptr);
 
 // Checks one line as the runner does; returns the reason it is bad, or empty.
-std::string_view check_line(std::string_view line);
+// `utf8` false skips the UTF-8 check, for callers that parse the line fully anyway
+// (simdjson's parse reports invalid UTF-8 with the same reason).
+std::string_view check_line(std::string_view line, bool utf8 = true);
 
 }  // namespace ev::pipeline

@@ -189,3 +189,18 @@ TEST_CASE("runner: a last line without newline passes through without one") {
   auto o3 = run_on("{\"a\":1}\n[bad]", {}, **ingest);
   CHECK(o3.out == "{\"a\":1}\n");
 }
+
+TEST_CASE("runner: with --check-json, invalid UTF-8 and NUL bytes keep their reasons") {
+  Recorder stage;
+  TempFile rej("");
+  RunOptions opt;
+  opt.check_json = true;
+  opt.reject = rej.path;
+  auto o = run_on(std::string("{\"a\":\"\xff\"}\n{\"a\":\"x\0\"}\n{\"a\":1}\n", 29), opt, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.report.rejected == 2);
+  auto env = slurp(rej.path);
+  CHECK(env.find("\"error\":\"invalid UTF-8\"") != std::string::npos);
+  CHECK(env.find("\"error\":\"NUL byte in line\"") != std::string::npos);
+  CHECK(o.out == "{\"a\":1}\n{\"finished\":true}\n");
+}
