@@ -35,6 +35,10 @@ void append_envelope(std::string& out, const RejectInfo& info) {
   json::JsonWriter w(out);
   w.begin_object();
   w.key("error").value(info.reason);
+  if (!info.details.empty()) {
+    out.push_back(',');
+    out.append(info.details);
+  }
   w.key("program").value(info.program);
   w.key("source").value(info.source);
   w.key("line").value(static_cast<uint64_t>(info.line));

@@ -7,7 +7,8 @@
 // byte. A line that is not valid UTF-8 cannot be a JSON string, so it is carried as
 // "raw_base64" instead. An oversize line carries its first 1 KiB and
 // "raw_truncated":true with "length". Kafka input adds "topic", "partition",
-// "offset" in place of "line". Canonical JSON (json_writer.h). Pure; thread-safe.
+// "offset" in place of "line". A stage may add members of its own after "error"
+// (ev-validate's "violations"). Canonical JSON (json_writer.h). Pure; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +23,9 @@ struct RejectInfo {
   std::string_view source;
   uint64_t line = 0;
   std::string_view raw;
-  bool truncated = false;  // raw is a prefix of a longer line
-  uint64_t length = 0;     // full length when truncated
+  bool truncated = false;         // raw is a prefix of a longer line
+  uint64_t length = 0;            // full length when truncated
+  std::string_view details = {};  // extra members after "error" (JSON, no braces), or empty
 };
 
 // Appends the envelope (no newline) to `out`.

@@ -22,8 +22,8 @@ bool is_ws(char c) { return c == ' ' || c == '\t'; }
 class RunnerEmitter final : public Emitter {
  public:
   RunnerEmitter(const RunOptions& opt, RunReport& report, io::LineWriter& out,
-                io::LineWriter* rejects)
-      : opt_(opt), report_(report), out_(out), rejects_(rejects) {
+                io::LineWriter* rejects, Stage& stage)
+      : opt_(opt), report_(report), out_(out), rejects_(rejects), stage_(stage) {
     policy_ = opt.on_error;
     if (policy_ == OnError::kDefault) policy_ = rejects ? OnError::kReject : OnError::kSkip;
   }
@@ -38,8 +38,9 @@ class RunnerEmitter final : public Emitter {
     ++report_.out;
     return out_.end_line();
   }
-  Status reject(const json::Event& event, std::string_view reason) override {
-    return bad_line(event.raw(), event.source(), event.line(), reason, false, 0);
+  Status reject(const json::Event& event, std::string_view reason,
+                std::string_view details) override {
+    return apply_policy(event.raw(), event.source(), event.line(), reason, details, false, 0);
   }
   Status flush() override {
     if (rejects_) {
@@ -49,14 +50,22 @@ class RunnerEmitter final : public Emitter {
   }
   RunReport& report() override { return report_; }
 
+  // A line the runner itself found bad: the stage hears of it, then --on-error.
   Status bad_line(std::string_view raw, std::string_view source, uint64_t line,
                   std::string_view reason, bool truncated, uint64_t length) {
+    stage_.on_bad_line(source, line, reason);
+    return apply_policy(raw, source, line, reason, {}, truncated, length);
+  }
+
+  Status apply_policy(std::string_view raw, std::string_view source, uint64_t line,
+                      std::string_view reason, std::string_view details, bool truncated,
+                      uint64_t length) {
     switch (policy_) {
       case OnError::kFail:
         return data_error(std::string(reason), std::string(source) + ":" + std::to_string(line));
       case OnError::kReject: {
         ++report_.rejected;
-        RejectInfo info{reason, opt_.program, source, line, raw, truncated, length};
+        RejectInfo info{reason, opt_.program, source, line, raw, truncated, length, details};
         append_envelope(rejects_->buffer(), info);
         return rejects_->end_line();
       }
@@ -84,6 +93,7 @@ class RunnerEmitter final : public Emitter {
   RunReport& report_;
   io::LineWriter& out_;
   io::LineWriter* rejects_;
+  Stage& stage_;
   OnError policy_;
   uint64_t warnings_ = 0;
 };
@@ -140,7 +150,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   } else if (opt.on_error == OnError::kReject) {
     return usage_error("--on-error reject needs --reject SINK");
   }
-  RunnerEmitter emitter(opt, report, out, rejects.get());
+  RunnerEmitter emitter(opt, report, out, rejects.get(), stage);
 
   simdjson::ondemand::parser parser;
   simdjson::dom::parser dom_parser;

@@ -10,6 +10,7 @@
 // One thread; not thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,8 +32,14 @@ class Emitter {
   virtual std::string& line_buffer() = 0;
   virtual Status end_line() = 0;
   // A bad event: applies --on-error (fail ends the run with kData; skip counts and
-  // warns; reject writes the envelope). `reason` is one line.
-  virtual Status reject(const json::Event& event, std::string_view reason) = 0;
+  // warns; reject writes the envelope). `reason` is one line. `details` are extra
+  // members for the envelope (JSON text without braces, e.g. "violations":[...]), or
+  // empty.
+  virtual Status reject(const json::Event& event, std::string_view reason,
+                        std::string_view details) = 0;
+  Status reject(const json::Event& event, std::string_view reason) {
+    return reject(event, reason, {});
+  }
   // Pushes buffered output downstream now (before a stage waits).
   virtual Status flush() = 0;
   // The run's counters, for stage-specific counts (dropped, extra).
@@ -50,6 +57,11 @@ class Stage {
   virtual Status on_idle(Emitter&) { return {}; }
   // The input ended or a stop was requested: emit whatever is held back.
   virtual Status on_finish(Emitter&) { return {}; }
+  // The runner rejected a line before the stage could see it (too long, NUL byte,
+  // invalid UTF-8, not an object, invalid JSON under check_json); --on-error has been
+  // applied already. For stages that report on bad input (ev-validate).
+  virtual void on_bad_line(std::string_view /*source*/, uint64_t /*line*/,
+                           std::string_view /*reason*/) {}
 };
 
 }  // namespace ev::pipeline

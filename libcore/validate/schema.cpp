@@ -629,6 +629,7 @@ struct Node {
   // entering the node puts that resource on the dynamic scope.
   int scope_resource = -1;
   int unevaluated_properties = -1, unevaluated_items = -1;
+  const JValue* default_value = nullptr;
 };
 
 // Evaluated properties / items of one instance location (for unevaluated*).
@@ -688,6 +689,12 @@ struct Schema::Impl {
   bool eval(int ni, simdjson::dom::element e, Annot* annot, Ctx& c, bool report) const;
   bool eval_object(const Node& n, simdjson::dom::element e, Annot* a, Ctx& c, bool report) const;
   bool eval_array(const Node& n, simdjson::dom::element e, Annot* a, Ctx& c, bool report) const;
+
+  void normalize(int ni, simdjson::dom::element e, const NormalizeOptions& o, json::Location& at,
+                 std::vector<json::Edit>& out, int depth) const;
+  // The "type" bits that constrain node `ni` (its own, else its $ref's or allOf's), or 0.
+  uint8_t constraining_types(int ni, int depth) const;
+  const JValue* default_of(int ni, int depth) const;
 };
 
 namespace {
@@ -1703,6 +1710,8 @@ class Compiler {
         n.enum_values = &value;
       } else if (k == "const") {
         n.const_value = &value;
+      } else if (k == "default") {
+        n.default_value = &value;
       } else if (k == "required") {
         if (!strings(value, path, n.required)) return false;
         for (size_t r = 0; r < n.required.size(); ++r) {
@@ -1894,6 +1903,127 @@ Result<Schema> Schema::compile_file(const std::string& path, const SchemaOptions
   std::error_code ec;
   auto abs = std::filesystem::absolute(path, ec).lexically_normal();
   return compile_text(ss.str(), "file://" + (ec ? path : abs.string()), options);
+}
+
+namespace {
+
+// A JSON number literal: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view s, bool& integral) {
+  size_t k = 0;
+  auto digits = [&] {
+    size_t from = k;
+    while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
+    return k > from;
+  };
+  if (k < s.size() && s[k] == '-') ++k;
+  if (k < s.size() && s[k] == '0') {
+    ++k;
+  } else if (!digits()) {
+    return false;
+  }
+  integral = true;
+  if (k < s.size() && s[k] == '.') {
+    ++k;
+    if (!digits()) return false;
+    integral = false;
+  }
+  if (k < s.size() && (s[k] == 'e' || s[k] == 'E')) {
+    ++k;
+    if (k < s.size() && (s[k] == '+' || s[k] == '-')) ++k;
+    if (!digits()) return false;
+    integral = false;
+  }
+  return k == s.size();
+}
+
+constexpr int kMaxNormalizeDepth = 64;
+
+}  // namespace
+
+uint8_t Schema::Impl::constraining_types(int ni, int depth) const {
+  const Node& n = nodes[ni];
+  if (n.has_type) return n.types;
+  if (depth >= kMaxNormalizeDepth) return 0;
+  for (int r : n.refs) {
+    if (uint8_t t = constraining_types(r, depth + 1)) return t;
+  }
+  for (int a : n.all_of) {
+    if (uint8_t t = constraining_types(a, depth + 1)) return t;
+  }
+  return 0;
+}
+
+const JValue* Schema::Impl::default_of(int ni, int depth) const {
+  const Node& n = nodes[ni];
+  if (n.default_value != nullptr || depth >= kMaxNormalizeDepth) return n.default_value;
+  for (int r : n.refs) {
+    if (const JValue* d = default_of(r, depth + 1)) return d;
+  }
+  return nullptr;
+}
+
+void Schema::Impl::normalize(int ni, simdjson::dom::element e, const NormalizeOptions& o,
+                             json::Location& at, std::vector<json::Edit>& out, int depth) const {
+  if (depth >= kMaxNormalizeDepth) return;
+  const Node& n = nodes[ni];
+  if (n.boolean >= 0) return;
+  for (int r : n.refs) normalize(r, e, o, at, out, depth + 1);
+  for (int a : n.all_of) normalize(a, e, o, at, out, depth + 1);
+  // One member or element: coerce it, then descend.
+  auto child = [&](int sub, simdjson::dom::element v) {
+    if (o.coerce && v.type() == simdjson::dom::element_type::STRING) {
+      uint8_t types = constraining_types(sub, 0);
+      std::string_view s = v.get_string().value_unsafe();
+      bool integral = false;
+      if (types != 0 && !(types & kTString)) {
+        if ((types & (kTNumber | kTInteger)) && is_json_number(s, integral) &&
+            ((types & kTNumber) || integral)) {
+          out.push_back({json::Edit::kReplace, at, {}, std::string(s)});
+          return;
+        }
+        if ((types & kTBool) && (s == "true" || s == "false")) {
+          out.push_back({json::Edit::kReplace, at, {}, std::string(s)});
+          return;
+        }
+      }
+    }
+    normalize(sub, v, o, at, out, depth + 1);
+  };
+  if (e.type() == simdjson::dom::element_type::OBJECT) {
+    auto obj = e.get_object().value_unsafe();
+    for (const auto& [key, sub] : n.properties) {
+      simdjson::dom::element v;
+      if (obj.at_key(key).get(v) == simdjson::SUCCESS) {
+        at.push_back({key, 0, false});
+        child(sub, v);
+        at.pop_back();
+      } else if (o.defaults) {
+        if (const JValue* d = default_of(sub, 0)) {
+          std::string text;
+          append_jvalue(text, *d);
+          out.push_back({json::Edit::kAddMember, at, key, std::move(text)});
+        }
+      }
+    }
+  } else if (e.type() == simdjson::dom::element_type::ARRAY) {
+    size_t k = 0;
+    simdjson::dom::array arr = e.get_array().value_unsafe();  // not a temporary's member
+    for (simdjson::dom::element v : arr) {
+      int sub = k < n.prefix_items.size() ? n.prefix_items[k] : n.items;
+      if (sub >= 0) {
+        at.push_back({{}, k, true});
+        child(sub, v);
+        at.pop_back();
+      }
+      ++k;
+    }
+  }
+}
+
+void Schema::plan_normalization(simdjson::dom::element instance, const NormalizeOptions& options,
+                                std::vector<json::Edit>& out) const {
+  json::Location at;
+  impl_->normalize(impl_->root, instance, options, at, out, 0);
 }
 
 bool Schema::validate(simdjson::dom::element instance, std::vector<Violation>& out,

@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "libcore/base/status.h"
+#include "libcore/json/edit.h"
 
 namespace ev::validate {
 
@@ -78,6 +79,11 @@ struct SchemaOptions {
 
 inline constexpr int kMaxRefDepth = 512;
 
+struct NormalizeOptions {
+  bool defaults = false;  // add missing properties that have a "default"
+  bool coerce = false;    // numeric and "true"/"false" strings where the type asks for them
+};
+
 class Schema {
  public:
   // Reads and compiles a schema file; its base URI is "file://" + its absolute path.
@@ -96,6 +102,22 @@ class Schema {
   // (0 means: only the verdict). `out` is only appended to.
   bool validate(simdjson::dom::element instance, std::vector<Violation>& out,
                 size_t max_errors = 100) const;
+
+  // Plans the normalization of `instance` as edits of its text (json/edit.h), which
+  // the caller applies before validating. It follows properties, prefixItems, items,
+  // $ref and allOf, not the branches of anyOf/oneOf/not/if/dependentSchemas (which
+  // depend on the data, as in other validators' "useDefaults"):
+  //  - defaults: a property missing from an object whose subschema (or its $ref) has
+  //    a "default" is added with that value (canonical JSON), at the object's end; the
+  //    added value is not normalized further.
+  //  - coerce: a string where the subschema's "type" (or its $ref's / allOf's) does not
+  //    allow strings becomes a number if the type allows "number" (or "integer" and
+  //    the string is an integer) and the string is a JSON number, written as it was
+  //    spelled ("12.50" -> 12.50), or a boolean if the type allows "boolean" and the
+  //    string is "true" or "false".
+  // Appends to `out`.
+  void plan_normalization(simdjson::dom::element instance, const NormalizeOptions& options,
+                          std::vector<json::Edit>& out) const;
 
   // Number of compiled schema nodes (for tests and diagnostics).
   size_t node_count() const;

@@ -1,0 +1,59 @@
+// Validate: the data-quality gate. Checks each event against a compiled JSON Schema
+// (validate/schema.h); valid events pass byte for byte, invalid ones go to
+// --on-error with every violation listed in the dead-letter envelope:
+//
+//   {"error":"schema: /type: expected one of [...], got \"x\" [enum] (+1 more)",
+//    "violations":[{"instance_path":"/type","keyword":"enum","schema_path":
+//    "/properties/type/enum","message":"..."},...],"program":"ev-validate",...}
+//
+// Each event is parsed fully (simdjson DOM): malformed JSON, invalid UTF-8 and
+// numbers out of range (beyond 64-bit integers or doubles) are bad events
+// ("json"), as is an object with a repeated key ("duplicate_key", see
+// validate/duplicate_keys.h). Bad lines the runner catches first (too long, NUL,
+// not an object) count as "line".
+//
+// Normalization (opt-in): --coerce and --apply-defaults (Schema::plan_normalization)
+// and --normalize-time FIELD (RFC 3339 UTC with milliseconds, or epoch ms) are
+// spliced into the line as text edits (json/edit.h), and the edited event is what is
+// validated and written; an event no option changes still passes byte for byte. A
+// time field that is present but not a time is a bad event ("time"); a missing one is
+// left to the schema's "required".
+//
+// At the end (also after --on-error fail or a signal) the stage writes --report and
+// --junit (validate/quality.h), atomically, and fails with kData (exit 1) when
+// --max-invalid is exceeded, with a one-line summary. State: the quality counters,
+// bounded (see quality.h). Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "libcore/base/status.h"
+#include "libcore/pipeline/stage.h"
+#include "libcore/time/timestamp.h"
+#include "libcore/validate/quality.h"
+#include "libcore/validate/schema.h"
+
+namespace ev::stages {
+
+struct ValidateOptions {
+  std::string program = "ev-validate";
+  std::string schema;  // the schema file
+  validate::SchemaOptions schema_options;
+  size_t max_errors = 100;  // violations listed per event
+  validate::NormalizeOptions normalize;
+  std::string normalize_time;                          // a field path, or empty
+  bool time_out_epoch_ms = false;                      // else RFC 3339 UTC milliseconds
+  time::EpochUnit time_unit = time::EpochUnit::kAuto;  // epoch numbers in normalize_time
+  std::string report;                                  // --report FILE, or empty
+  std::string junit;                                   // --junit FILE, or empty
+  std::optional<validate::InvalidLimit> max_invalid;
+  size_t report_examples = 10;
+};
+
+// Compiles the schema. Fails with kUsage on a schema error (naming the file and the
+// schema path), a bad field path or max_errors == 0.
+Result<std::unique_ptr<pipeline::Stage>> make_validate(const ValidateOptions& opt);
+
+}  // namespace ev::stages

@@ -1,0 +1,103 @@
+#include "libcore/validate/duplicate_keys.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "libcore/json/edit.h"
+
+namespace ev::validate {
+namespace {
+
+constexpr size_t kPairwiseMax = 32;
+
+// Sets `key` to the first repeated key of `obj` and returns true, if there is one.
+bool repeated_key(simdjson::dom::object obj, std::string_view& key) {
+  const size_t n = obj.size();
+  if (n < 2) return false;
+  if (n <= kPairwiseMax) {
+    std::array<std::string_view, kPairwiseMax> keys;
+    size_t k = 0;
+    for (auto field : obj) {
+      for (size_t j = 0; j < k; ++j) {
+        if (keys[j].size() == field.key.size() && keys[j] == field.key) {
+          key = field.key;
+          return true;
+        }
+      }
+      keys[k++] = field.key;
+    }
+    return false;
+  }
+  std::vector<std::string_view> keys;
+  keys.reserve(n);
+  for (auto field : obj) keys.push_back(field.key);
+  std::sort(keys.begin(), keys.end());
+  auto it = std::adjacent_find(keys.begin(), keys.end());
+  if (it == keys.end()) return false;
+  key = *it;
+  return true;
+}
+
+// The path walked so far; copied into a json::Location only when a duplicate is found.
+struct Tok {
+  std::string_view key;
+  size_t index;
+  bool is_index;
+};
+
+std::string pointer_of(const std::vector<Tok>& toks) {
+  json::Location at;
+  for (const Tok& t : toks) at.push_back({std::string(t.key), t.index, t.is_index});
+  return json::to_pointer(at);
+}
+
+bool walk(simdjson::dom::element e, std::vector<Tok>& at, std::string& pointer) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      auto obj = e.get_object().value_unsafe();
+      std::string_view key;
+      if (repeated_key(obj, key)) {
+        at.push_back({key, 0, false});
+        pointer = pointer_of(at);
+        return true;
+      }
+      for (auto field : obj) {
+        auto t = field.value.type();
+        if (t != simdjson::dom::element_type::OBJECT && t != simdjson::dom::element_type::ARRAY)
+          continue;
+        at.push_back({field.key, 0, false});
+        if (walk(field.value, at, pointer)) return true;
+        at.pop_back();
+      }
+      return false;
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      size_t k = 0;
+      simdjson::dom::array arr = e.get_array().value_unsafe();  // not a temporary's member
+      for (auto v : arr) {
+        auto t = v.type();
+        if (t == simdjson::dom::element_type::OBJECT || t == simdjson::dom::element_type::ARRAY) {
+          at.push_back({{}, k, true});
+          if (walk(v, at, pointer)) return true;
+          at.pop_back();
+        }
+        ++k;
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool find_duplicate_key(simdjson::dom::element e, std::string& pointer) {
+  thread_local std::vector<Tok> at;
+  at.clear();
+  return walk(e, at, pointer);
+}
+
+}  // namespace ev::validate
