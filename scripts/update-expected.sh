@@ -10,8 +10,8 @@ for case_dir in "$@"; do
   [ -f "$case_dir/cmd" ] || { echo "skip $case_dir (no cmd)"; continue; }
   scratch=$(mktemp -d)
   cp -R "$case_dir"/. "$scratch"/
-  (cd "$scratch" && PATH="$bin:$PATH" SRC="$root" SHARED="$root/../shared" LC_ALL=C \
-     st=0; bash ./cmd >actual.out 2>actual.err </dev/null || st=$?; echo $st >actual.status)
+  (cd "$scratch" && export PATH="$bin:$PATH" SRC="$root" SHARED="$root/../shared" LC_ALL=C &&
+     st=0 && { bash ./cmd >actual.out 2>actual.err </dev/null || st=$?; } && echo $st >actual.status)
   cp "$scratch/actual.out" "$case_dir/expout"
   if [ -s "$scratch/actual.err" ]; then cp "$scratch/actual.err" "$case_dir/experr"; else rm -f "$case_dir/experr"; fi
   if [ "$(cat "$scratch/actual.status")" != 0 ]; then cp "$scratch/actual.status" "$case_dir/status"; else rm -f "$case_dir/status"; fi

@@ -31,10 +31,11 @@ void describe_violations(std::string& out, const std::vector<Violation>& vs, siz
   out += " [";
   out += v.keyword;
   out += ']';
-  if (shown > 1 || truncated) {
-    out += " (+";
-    out += std::to_string(shown - 1);
-    out += truncated ? " or more)" : " more)";
+  // Truncated: the list stopped at `shown`, so at least `shown` others exist.
+  if (truncated) {
+    out += " (+" + std::to_string(shown) + " or more)";
+  } else if (shown > 1) {
+    out += " (+" + std::to_string(shown - 1) + " more)";
   }
 }
 
@@ -90,7 +91,7 @@ class Validate final : public pipeline::Stage {
     if (auto err = parser_.parse(raw.data(), raw.size(), false).get(root)) {
       return bad(event, out, "json", json_reason(err));
     }
-    if (validate::find_duplicate_key(root, pointer_)) {
+    if (!opt_.allow_duplicate_keys && validate::find_duplicate_key(root, pointer_)) {
       return bad(event, out, "duplicate_key", "duplicate key " + pointer_);
     }
     std::string_view text = raw;

@@ -9,8 +9,10 @@
 // Each event is parsed fully (simdjson DOM): malformed JSON, invalid UTF-8 and
 // numbers out of range (beyond 64-bit integers or doubles) are bad events
 // ("json"), as is an object with a repeated key ("duplicate_key", see
-// validate/duplicate_keys.h). Bad lines the runner catches first (too long, NUL,
-// not an object) count as "line".
+// validate/duplicate_keys.h) unless allow_duplicate_keys: then each occurrence is
+// checked against its property's schema, and keywords that look a key up (required,
+// dependentRequired) see it present. Bad lines the runner catches first (too long,
+// NUL, not an object) count as "line".
 //
 // Normalization (opt-in): --coerce and --apply-defaults (Schema::plan_normalization)
 // and --normalize-time FIELD (RFC 3339 UTC with milliseconds, or epoch ms) are
@@ -41,7 +43,8 @@ struct ValidateOptions {
   std::string program = "ev-validate";
   std::string schema;  // the schema file
   validate::SchemaOptions schema_options;
-  size_t max_errors = 100;  // violations listed per event
+  size_t max_errors = 100;            // violations listed per event
+  bool allow_duplicate_keys = false;  // else an object with a repeated key is a bad event
   validate::NormalizeOptions normalize;
   std::string normalize_time;                          // a field path, or empty
   bool time_out_epoch_ms = false;                      // else RFC 3339 UTC milliseconds

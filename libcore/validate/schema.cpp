@@ -1380,7 +1380,11 @@ class Compiler {
     const JValue* doc = impl_.docs.back().get();
     std::string base = strip_fragment(uri);
     resources_.emplace(base, doc);
-    std::string prefix = uri == base_uri_ ? std::string{} : base;
+    // Violations name a subschema of another document by its URI, or by the file path
+    // it was read from when it has no URI of its own (never an absolute file: URI).
+    std::string prefix = uri == base_uri_              ? std::string{}
+                         : base.starts_with("file://") ? label
+                                                       : base;
     index(*doc, base, "", prefix, doc);
     return doc;
   }
@@ -1880,19 +1884,33 @@ Schema::~Schema() = default;
 
 size_t Schema::node_count() const { return impl_->nodes.size(); }
 
-Result<Schema> Schema::compile_text(std::string_view json, const std::string& base_uri,
-                                    const SchemaOptions& options) {
-  auto impl = std::make_unique<Impl>();
+namespace {
+
+// `label` names the schema in errors: the path as the user gave it, else the URI.
+Result<std::unique_ptr<Schema::Impl>> compile_impl(std::string_view json,
+                                                   const std::string& base_uri, std::string label,
+                                                   const SchemaOptions& options) {
+  auto impl = std::make_unique<Schema::Impl>();
   impl->formats = options.formats;
-  std::string origin = base_uri.empty() ? std::string("schema") : base_uri;
-  if (origin.starts_with("file://")) origin = origin.substr(7);
+  if (label.empty()) label = base_uri.empty() ? std::string("schema") : base_uri;
+  if (label.starts_with("file://")) label = label.substr(7);
+  const std::string& origin = label;
   Compiler compiler(*impl, options, origin);
   compiler.base_uri_ = strip_fragment(base_uri);
   const JValue* root = compiler.add_document(json, compiler.base_uri_, origin);
   if (root == nullptr || !compiler.load_schema_dir()) return usage_error(compiler.error_);
   impl->root = compiler.compile(root);
   if (impl->root < 0) return usage_error(compiler.error_);
-  return Schema(std::move(impl));
+  return impl;
+}
+
+}  // namespace
+
+Result<Schema> Schema::compile_text(std::string_view json, const std::string& base_uri,
+                                    const SchemaOptions& options) {
+  auto impl = compile_impl(json, base_uri, {}, options);
+  if (!impl) return std::unexpected(impl.error());
+  return Schema(std::move(*impl));
 }
 
 Result<Schema> Schema::compile_file(const std::string& path, const SchemaOptions& options) {
@@ -1902,7 +1920,9 @@ Result<Schema> Schema::compile_file(const std::string& path, const SchemaOptions
   ss << in.rdbuf();
   std::error_code ec;
   auto abs = std::filesystem::absolute(path, ec).lexically_normal();
-  return compile_text(ss.str(), "file://" + (ec ? path : abs.string()), options);
+  auto impl = compile_impl(ss.str(), "file://" + (ec ? path : abs.string()), path, options);
+  if (!impl) return std::unexpected(impl.error());
+  return Schema(std::move(*impl));
 }
 
 namespace {

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-errors-per-event", opt.max_errors,
                  "list at most N violations per invalid event (default 100)")
       ->type_name("N");
+  app.add_flag("--allow-duplicate-keys", opt.allow_duplicate_keys,
+               "accept objects with a repeated key (each value is checked against the schema); "
+               "by default such an event is bad, since parsers disagree on which value wins");
   app.add_flag("--apply-defaults", opt.normalize.defaults,
                "add missing properties that have a schema \"default\"");
   app.add_flag("--coerce", opt.normalize.coerce,
