@@ -144,6 +144,26 @@ TEST_CASE("byte_io: an atomic file appears under its name only when closed") {
   CHECK(slurp(path) == "{}\n");
 }
 
+TEST_CASE("byte_io: atomic writes go straight to a symlink or device, never replace it") {
+  TempDir dir;
+  auto target = (dir.path / "target.txt").string();
+  auto link = (dir.path / "link.txt").string();
+  fs::create_symlink(target, link);
+  ev::io::SinkOptions o;
+  o.atomic = true;
+  auto sink = ev::io::open_sink(link, o);
+  REQUIRE(sink.has_value());
+  REQUIRE((*sink)->write("x\n"));
+  CHECK_FALSE(fs::exists(link + ".partial"));
+  REQUIRE((*sink)->close());
+  CHECK(fs::is_symlink(link));
+  CHECK(slurp(target) == "x\n");
+  auto null = ev::io::open_sink("/dev/null", o);
+  REQUIRE(null.has_value());
+  REQUIRE((*null)->close());
+  CHECK(fs::is_character_file("/dev/null"));
+}
+
 TEST_CASE("byte_io: writing to /dev/full is an I/O error naming the file") {
   auto sink = ev::io::open_sink("/dev/full");
   REQUIRE(sink.has_value());

@@ -310,11 +310,16 @@ Result<std::unique_ptr<ByteSink>> open_sink(std::string_view path, const SinkOpt
     // enlarge_pipe lives in byte_source; stdout is enlarged by the runner.
   } else {
     std::string final_path(path);
-    std::string open_path = options.atomic ? final_path + ".partial" : final_path;
+    // Only a regular file (or a new one) is replaced atomically: renaming over a
+    // device, a pipe or a symlink (/dev/stderr) would replace it with a file.
+    struct stat st;
+    bool atomic = options.atomic &&
+                  (::lstat(final_path.c_str(), &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode));
+    std::string open_path = atomic ? final_path + ".partial" : final_path;
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.append ? O_APPEND : O_TRUNC);
     int fd = ::open(open_path.c_str(), flags, 0644);
     if (fd < 0) return io_error(std::string("cannot create: ") + std::strerror(errno), open_path);
-    sink = std::make_unique<FdSink>(fd, final_path, true, options.atomic ? open_path : "");
+    sink = std::make_unique<FdSink>(fd, final_path, true, atomic ? open_path : "");
   }
   if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {
     return std::unique_ptr<ByteSink>(

@@ -39,7 +39,8 @@ class ByteSink {
 };
 
 struct SinkOptions {
-  bool atomic = false;  // write <path>.partial, rename on close
+  bool atomic = false;  // write <path>.partial, rename on close (regular files only:
+                        // an existing device, pipe or symlink is written directly)
   bool append = false;  // open an existing file for appending (not with atomic)
   int zstd_level = 3;
   int gzip_level = 6;

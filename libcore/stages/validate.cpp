@@ -57,9 +57,10 @@ void append_details(std::string& out, const std::vector<Violation>& vs, bool tru
   if (truncated) out += ",\"violations_truncated\":true";
 }
 
+// Writes a report atomically (io::open_sink writes devices and pipes directly).
 Status write_file(const std::string& path, const std::string& text) {
   io::SinkOptions so;
-  so.atomic = path != "-";
+  so.atomic = true;
   auto sink = io::open_sink(path, so);
   if (!sink) return std::unexpected(sink.error());
   if (auto st = (*sink)->write(text); !st) {
