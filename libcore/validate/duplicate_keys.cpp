@@ -17,16 +17,27 @@ bool repeated_key(simdjson::dom::object obj, std::string_view& key) {
   const size_t n = obj.size();
   if (n < 2) return false;
   if (n <= kPairwiseMax) {
+    // A 64-bit filter over (length, first and last byte): a key compares against the
+    // earlier ones only when its bit is already set, which distinct keys rarely share.
     std::array<std::string_view, kPairwiseMax> keys;
+    uint64_t seen = 0;
     size_t k = 0;
     for (auto field : obj) {
-      for (size_t j = 0; j < k; ++j) {
-        if (keys[j].size() == field.key.size() && keys[j] == field.key) {
-          key = field.key;
-          return true;
+      std::string_view f = field.key;
+      unsigned h = static_cast<unsigned>(f.size()) * 7;
+      if (!f.empty())
+        h += static_cast<unsigned char>(f.front()) * 31u + static_cast<unsigned char>(f.back());
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      if (seen & bit) {
+        for (size_t j = 0; j < k; ++j) {
+          if (keys[j] == f) {
+            key = f;
+            return true;
+          }
         }
       }
-      keys[k++] = field.key;
+      seen |= bit;
+      keys[k++] = f;
     }
     return false;
   }

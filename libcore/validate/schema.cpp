@@ -16,6 +16,7 @@
 
 #include "libcore/json/json_writer.h"
 #include "libcore/validate/formats.h"
+#include "libcore/validate/simple_pattern.h"
 
 namespace ev::validate {
 namespace {
@@ -589,7 +590,57 @@ class NameTable {
   std::vector<std::string> names_;
 };
 
-constexpr size_t kMaxTableProperties = 32;
+// Property names -> their position, by open addressing on a hash of the length and the
+// first and last eight bytes: one probe and one compare for most lookups, where a scan
+// of the names would compare each.
+class KeyIndex {
+ public:
+  void build(const std::vector<std::pair<std::string, int>>& names) {
+    size_t cap = 8;
+    while (cap < names.size() * 2) cap *= 2;
+    slots_.assign(cap, -1);
+    mask_ = cap - 1;
+    names_.clear();
+    for (const auto& [name, unused] : names) names_.push_back(name);
+    for (size_t i = 0; i < names_.size(); ++i) {
+      size_t h = hash(names_[i]) & mask_;
+      while (slots_[h] >= 0) {
+        if (names_[static_cast<size_t>(slots_[h])] == names_[i]) break;  // first one wins
+        h = (h + 1) & mask_;
+      }
+      if (slots_[h] < 0) slots_[h] = static_cast<int>(i);
+    }
+  }
+  int find(std::string_view key) const {
+    if (slots_.empty()) return -1;
+    size_t h = hash(key) & mask_;
+    for (;;) {
+      const int i = slots_[h];
+      if (i < 0) return -1;
+      const std::string& name = names_[static_cast<size_t>(i)];
+      if (name.size() == key.size() && std::memcmp(name.data(), key.data(), key.size()) == 0) {
+        return i;
+      }
+      h = (h + 1) & mask_;
+    }
+  }
+
+ private:
+  static size_t hash(std::string_view s) {
+    uint64_t a = 0, b = 0;
+    if (s.size() >= 8) {
+      std::memcpy(&a, s.data(), 8);
+      std::memcpy(&b, s.data() + s.size() - 8, 8);
+    } else {
+      for (char c : s) a = (a << 8) | static_cast<unsigned char>(c);
+    }
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ s.size()) * 0xBF58476D1CE4E5B9ull;
+    return static_cast<size_t>(h ^ (h >> 31));
+  }
+  std::vector<int> slots_;
+  size_t mask_ = 0;
+  std::vector<std::string> names_;
+};
 
 struct Node {
   std::string path;  // schema path of this subschema
@@ -601,7 +652,12 @@ struct Node {
   std::vector<std::string> required;
   NameTable required_table;                             // name -> position in required
   std::vector<std::pair<std::string, int>> properties;  // sorted by key_less
-  NameTable property_table;                             // when there are few properties
+  KeyIndex property_index;                              // name -> position in properties
+  // Per properties entry: its bit in required_all when it is a required name, else 0;
+  // set when every required name is a property (and there are at most 64).
+  std::vector<uint64_t> property_required;
+  uint64_t required_all = 0;
+  bool required_in_properties = false;
   std::vector<std::pair<int, int>> pattern_properties;  // regex index, node
   int additional = -1;
   std::optional<double> minimum, maximum, exclusive_minimum, exclusive_maximum, multiple_of;
@@ -683,10 +739,15 @@ struct Schema::Impl {
   std::deque<std::unique_ptr<JValue>> docs;
   std::vector<Node> nodes;
   std::vector<std::unique_ptr<RE2>> regexes;
+  std::vector<std::optional<SimplePattern>> simple;  // per regex: the fast path, if any
   bool formats = true;
   int root = 0;
 
   bool eval(int ni, simdjson::dom::element e, Annot* annot, Ctx& c, bool report) const;
+  bool matches(int re, std::string_view s) const {
+    const auto& fast = simple[static_cast<size_t>(re)];
+    return fast ? fast->match(s) : RE2::PartialMatch(s, *regexes[static_cast<size_t>(re)]);
+  }
   bool eval_object(const Node& n, simdjson::dom::element e, Annot* a, Ctx& c, bool report) const;
   bool eval_array(const Node& n, simdjson::dom::element e, Annot* a, Ctx& c, bool report) const;
 
@@ -819,21 +880,8 @@ std::string type_list(uint8_t types) {
   return present;
 }
 
-// The subschema of `properties` for `key`, or -1.
-int property_schema(const Node& n, std::string_view key) {
-  if (n.properties.size() <= kMaxTableProperties) {
-    int found = -1;
-    n.property_table.for_each_match(key, [&](int sub) {
-      if (found < 0) found = sub;
-    });
-    return found;
-  }
-  auto it = std::lower_bound(n.properties.begin(), n.properties.end(), key,
-                             [](const std::pair<std::string, int>& p, std::string_view k) {
-                               return key_less(p.first, k);
-                             });
-  return it != n.properties.end() && it->first == key ? it->second : -1;
-}
+// The position of `key` in n.properties, or -1.
+int property_index(const Node& n, std::string_view key) { return n.property_index.find(key); }
 
 }  // namespace
 
@@ -1017,7 +1065,7 @@ bool Schema::Impl::eval(int ni, simdjson::dom::element e, Annot* annot, Ctx& c, 
                             "maxLength", "characters", failed)) {
       return false;
     }
-    if (n.pattern >= 0 && !RE2::PartialMatch(s, *regexes[static_cast<size_t>(n.pattern)])) {
+    if (n.pattern >= 0 && !matches(n.pattern, s)) {
       if (report) {
         add_violation(c, n, "pattern",
                       "expected to match /" + regexes[static_cast<size_t>(n.pattern)]->pattern() +
@@ -1163,7 +1211,10 @@ bool Schema::Impl::eval_object(const Node& n, simdjson::dom::element e, Annot* a
   };
   const simdjson::dom::object obj = as_object(e);
   const size_t size = obj.size();
-  if (!n.required.empty()) {
+  // For a verdict only, required names that are all properties are checked in the
+  // properties pass below (one lookup per member instead of two).
+  const bool by_properties = !report && n.required_in_properties;
+  if (!n.required.empty() && !by_properties) {
     // One pass over the members marks the required names present (up to 64 names;
     // longer lists fall back to a lookup per name).
     const bool by_mask = n.required.size() <= 64;
@@ -1236,15 +1287,18 @@ bool Schema::Impl::eval_object(const Node& n, simdjson::dom::element e, Annot* a
   // properties, patternProperties, additionalProperties: one pass over the members.
   if (!n.properties.empty() || !n.pattern_properties.empty() || n.additional >= 0) {
     size_t k = 0;
+    uint64_t present = 0;
     for (auto field : obj) {
       bool matched = false;
-      if (int sub = property_schema(n, field.key); sub >= 0) {
+      if (int i = property_index(n, field.key); i >= 0) {
+        const int sub = n.properties[static_cast<size_t>(i)].second;
+        if (by_properties) present |= n.property_required[static_cast<size_t>(i)];
         matched = true;
         PathGuard guard(*c.inst, field.key, report);
         if (!eval(sub, field.value, nullptr, c, report) && failed()) return false;
       }
       for (const auto& [re, sub] : n.pattern_properties) {
-        if (RE2::PartialMatch(field.key, *regexes[static_cast<size_t>(re)])) {
+        if (matches(re, field.key)) {
           matched = true;
           PathGuard guard(*c.inst, field.key, report);
           if (!eval(sub, field.value, nullptr, c, report) && failed()) return false;
@@ -1266,6 +1320,7 @@ bool Schema::Impl::eval_object(const Node& n, simdjson::dom::element e, Annot* a
       if (matched && a != nullptr) a->mark_prop(k, size);
       ++k;
     }
+    if (by_properties && present != n.required_all) return false;
   }
   return ok;
 }
@@ -1440,6 +1495,7 @@ class Compiler {
     Node node;
     node.path = path;
     if (!fill(*v, node)) return -1;
+    link_required(node);
     impl_.nodes[static_cast<size_t>(index)] = std::move(node);
     return index;
   }
@@ -1634,6 +1690,19 @@ class Compiler {
     return true;
   }
 
+  // Marks the properties that are required names (see Node::required_in_properties).
+  static void link_required(Node& n) {
+    if (n.required.empty() || n.required.size() > 64) return;
+    n.property_required.assign(n.properties.size(), 0);
+    for (size_t r = 0; r < n.required.size(); ++r) {
+      const int i = property_index(n, n.required[r]);
+      if (i < 0 || n.property_required[static_cast<size_t>(i)] != 0) return;  // or repeated
+      n.property_required[static_cast<size_t>(i)] = uint64_t{1} << r;
+      n.required_all |= uint64_t{1} << r;
+    }
+    n.required_in_properties = true;
+  }
+
   int regex(const std::string& pattern, const std::string& path) {
     RE2::Options options;
     options.set_log_errors(false);
@@ -1643,6 +1712,9 @@ class Compiler {
       return -1;
     }
     impl_.regexes.push_back(std::move(re));
+    // The fast path sees the pattern as written: it accepts no construct whose
+    // meaning ecma_to_re2 changes.
+    impl_.simple.push_back(SimplePattern::compile(pattern));
     return static_cast<int>(impl_.regexes.size() - 1);
   }
 
@@ -1732,9 +1804,7 @@ class Compiler {
         }
         std::stable_sort(n.properties.begin(), n.properties.end(),
                          [](const auto& x, const auto& y) { return key_less(x.first, y.first); });
-        if (n.properties.size() <= kMaxTableProperties) {
-          for (const auto& [name, sub] : n.properties) n.property_table.add(name, sub);
-        }
+        n.property_index.build(n.properties);
       } else if (k == "patternProperties") {
         if (value.kind != JValue::kObject) return fail(path, "expected an object of schemas");
         for (const auto& [name, s] : value.obj) {
