@@ -44,16 +44,7 @@ void append_details(std::string& out, const std::vector<Violation>& vs, bool tru
   json::JsonWriter w(out);
   // The members go into the envelope object: start with the key, no braces.
   out += "\"violations\":";
-  w.begin_array();
-  for (const Violation& v : vs) {
-    w.begin_object();
-    w.key("instance_path").value(v.instance_path);
-    w.key("keyword").value(v.keyword);
-    w.key("schema_path").value(v.schema_path);
-    w.key("message").value(v.message);
-    w.end_object();
-  }
-  w.end_array();
+  validate::write_violations(w, vs);
   if (truncated) out += ",\"violations_truncated\":true";
 }
 

@@ -46,6 +46,15 @@ std::string percent(uint64_t part, uint64_t whole) {
   return buf;
 }
 
+template <class Map>
+void write_counts(json::JsonWriter& w, const Map& m) {
+  w.begin_object();
+  for (const auto& [k, n] : m) w.key(k).value(n);
+  w.end_object();
+}
+
+}  // namespace
+
 void write_violations(json::JsonWriter& w, const std::vector<Violation>& vs) {
   w.begin_array();
   for (const Violation& v : vs) {
@@ -58,15 +67,6 @@ void write_violations(json::JsonWriter& w, const std::vector<Violation>& vs) {
   }
   w.end_array();
 }
-
-template <class Map>
-void write_counts(json::JsonWriter& w, const Map& m) {
-  w.begin_object();
-  for (const auto& [k, n] : m) w.key(k).value(n);
-  w.end_object();
-}
-
-}  // namespace
 
 Result<InvalidLimit> InvalidLimit::parse(std::string_view text) {
   InvalidLimit l;

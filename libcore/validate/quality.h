@@ -18,9 +18,14 @@
 #include <vector>
 
 #include "libcore/base/status.h"
+#include "libcore/json/json_writer.h"
 #include "libcore/validate/schema.h"
 
 namespace ev::validate {
+
+// Writes `vs` as a JSON array of {"instance_path","keyword","schema_path","message"}
+// objects: the form of the dead-letter envelope and the report's examples.
+void write_violations(json::JsonWriter& w, const std::vector<Violation>& vs);
 
 // --max-invalid: a count ("100") or a share of the events ("0.5%").
 struct InvalidLimit {
