@@ -71,6 +71,8 @@ int main(CLI::App& app, int argc, char** argv, pipeline::RunOptions& run,
     if (int code = parse(app, argc, argv); code >= 0) return code;
     diag::set_quiet(run.quiet);
     install_signal_handlers();
+    // Before the factory, which may create output files.
+    if (auto st = pipeline::check_options(run); !st) return report_error(st.error());
 
     auto setup = factory();
     if (!setup) return report_error(setup.error());

@@ -41,7 +41,8 @@ void add_input_options(CLI::App& app, pipeline::RunOptions& run) {
 
 void add_output_options(CLI::App& app, pipeline::RunOptions& run) {
   app.add_option("-o,--output", run.output,
-                 "output: '-' for stdout (the default) or a file (.zst/.gz compressed by name)")
+                 "output: '-' for stdout (the default) or a file (.zst/.gz compressed by name), "
+                 "written as FILE.partial and renamed when the run succeeds")
       ->type_name("OUTPUT");
 }
 

@@ -34,7 +34,7 @@ Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& cl
   for (uint64_t i = 0; opt.count == 0 || i < opt.count; ++i) {
     if (stop_requested()) break;
     if (opt.rate > 0) {
-      auto due = start + static_cast<int64_t>(static_cast<double>(i) * 1e9 / opt.rate);
+      const int64_t due = time::paced_due(start, i, opt.rate);
       if (clock.mono_ns() < due) {
         if (auto st = out.flush(); !st) return st;
         clock.sleep_until_mono(due);

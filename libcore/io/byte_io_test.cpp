@@ -205,6 +205,27 @@ TEST_CASE("byte_io: rotation by size never splits a line and numbers files") {
   CHECK(joined == data);
 }
 
+TEST_CASE("byte_io: rotation never replaces files an earlier run wrote") {
+  TempDir dir;
+  ev::io::RotateOptions ro;
+  ro.pattern = (dir.path / "r-{seq}.jsonl").string();
+  ro.max_bytes = 1;  // one line per file
+  for (const char* run : {"{\"run\":1}\n", "{\"run\":2}\n"}) {
+    auto sink = ev::io::open_rotating_sink(ro);
+    REQUIRE(sink.has_value());
+    REQUIRE((*sink)->write(run));
+    REQUIRE((*sink)->close());
+  }
+  std::ofstream(dir.path / "r-000002.jsonl.partial") << "left by a crash\n";
+  auto sink = ev::io::open_rotating_sink(ro);
+  REQUIRE((*sink)->write("{\"run\":3}\n"));
+  REQUIRE((*sink)->close());
+  CHECK(slurp(dir.path / "r-000000.jsonl") == "{\"run\":1}\n");
+  CHECK(slurp(dir.path / "r-000001.jsonl") == "{\"run\":2}\n");
+  CHECK(slurp(dir.path / "r-000002.jsonl.partial") == "left by a crash\n");
+  CHECK(slurp(dir.path / "r-000003.jsonl") == "{\"run\":3}\n");
+}
+
 TEST_CASE("byte_io: rotation by age closes the file on tick") {
   TempDir dir;
   int64_t now = 0;

@@ -13,12 +13,10 @@
 #include <filesystem>
 #include <vector>
 
+#include "libcore/io/byte_source.h"
+
 namespace ev::io {
 namespace {
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // A descriptor; stdout is never closed. Atomic files are renamed into place on close.
 class FdSink final : public ByteSink {
@@ -248,7 +246,15 @@ class RotatingSink final : public ByteSink {
   }
   Status open_next() {
     opened_ns_ = opt_.now_ns();
-    std::string path = expand_pattern(opt_.pattern, opened_ns_ / 1'000'000'000, seq_++);
+    // A name already taken (by an earlier run, or its .partial) is skipped, so a
+    // restarted program never replaces files it wrote before.
+    std::string path;
+    std::error_code exists_ec;
+    do {
+      path = expand_pattern(opt_.pattern, opened_ns_ / 1'000'000'000, seq_++);
+    } while (
+        std::filesystem::exists(std::filesystem::symlink_status(path, exists_ec)) ||
+        std::filesystem::exists(std::filesystem::symlink_status(path + ".partial", exists_ec)));
     // Patterns may name directories by date (out/%Y/%m/%d/...): create them.
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
@@ -307,7 +313,7 @@ Result<std::unique_ptr<ByteSink>> open_sink(std::string_view path, const SinkOpt
   std::unique_ptr<ByteSink> sink;
   if (path == "-" || path == "/dev/stdout") {
     sink = std::make_unique<FdSink>(1, "stdout", false);
-    // enlarge_pipe lives in byte_source; stdout is enlarged by the runner.
+    enlarge_pipe(1);
   } else {
     std::string final_path(path);
     // Only a regular file (or a new one) is replaced atomically: renaming over a
@@ -321,11 +327,12 @@ Result<std::unique_ptr<ByteSink>> open_sink(std::string_view path, const SinkOpt
     if (fd < 0) return io_error(std::string("cannot create: ") + std::strerror(errno), open_path);
     sink = std::make_unique<FdSink>(fd, final_path, true, atomic ? open_path : "");
   }
-  if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {
+  const Codec codec = codec_by_name(path);
+  if (codec == Codec::kZstd) {
     return std::unique_ptr<ByteSink>(
         std::make_unique<ZstdSink>(std::move(sink), options.zstd_level));
   }
-  if (ends_with(path, ".gz")) {
+  if (codec == Codec::kGzip) {
     return std::unique_ptr<ByteSink>(
         std::make_unique<GzipSink>(std::move(sink), options.gzip_level));
   }

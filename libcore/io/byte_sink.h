@@ -46,8 +46,8 @@ struct SinkOptions {
   int gzip_level = 6;
 };
 
-// "-" is stdout (never closed); any other path is created/truncated. ".zst"/".gz"
-// suffixes compress. Fails with kIo naming the path.
+// "-" is stdout (never closed; a pipe there is enlarged, see enlarge_pipe); any other path is
+// created/truncated. ".zst"/".gz" suffixes compress. Fails with kIo naming the path.
 Result<std::unique_ptr<ByteSink>> open_sink(std::string_view path, const SinkOptions& options = {});
 
 // A sink collecting everything in memory (tests).
@@ -79,7 +79,9 @@ class MemorySink final : public ByteSink {
 //
 // `pattern` names each file: strftime conversions (%Y %m %d %H %M %S, UTC, at the
 // time the file is opened) and "{seq}" (a counter from 0, six digits) are expanded;
-// a pattern must hold "{seq}" so names never collide. A file is started lazily at the
+// a pattern must hold "{seq}" so names never collide; a name that already exists (or
+// its .partial) is skipped, so a restarted program does not replace its earlier
+// files: the counter moves on to the next free name. A file is started lazily at the
 // first write, so rotation never leaves empty files; missing directories in the
 // expanded name are created. `max_bytes` counts uncompressed
 // bytes; a file is closed after the line that reaches it (lines are never split).

@@ -9,6 +9,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -18,10 +20,6 @@ namespace ev::io {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // A plain descriptor. Keeps a small push-back area so magic-byte sniffing can peek.
 class FdSource final : public ByteSource {
@@ -296,10 +294,10 @@ class GzipSource final : public ByteSource {
 
 class MemorySource final : public ByteSource {
  public:
-  MemorySource(std::string data, std::string name)
-      : data_(std::move(data)), name_(std::move(name)) {}
+  MemorySource(std::string data, std::string name, size_t max_read)
+      : data_(std::move(data)), name_(std::move(name)), max_read_(max_read) {}
   Result<size_t> read(char* buf, size_t n) override {
-    size_t k = std::min(n, data_.size() - pos_);
+    size_t k = std::min<size_t>({n, max_read_, data_.size() - pos_});
     std::memcpy(buf, data_.data() + pos_, k);
     pos_ += k;
     return k;
@@ -310,16 +308,9 @@ class MemorySource final : public ByteSource {
  private:
   std::string data_;
   std::string name_;
+  size_t max_read_;
   size_t pos_ = 0;
 };
-
-enum class Codec { kNone, kZstd, kGzip };
-
-Codec codec_by_name(std::string_view path) {
-  if (ends_with(path, ".zst") || ends_with(path, ".zstd")) return Codec::kZstd;
-  if (ends_with(path, ".gz")) return Codec::kGzip;
-  return Codec::kNone;
-}
 
 Codec codec_by_magic(std::string_view head) {
   if (head.size() >= 4 && static_cast<unsigned char>(head[0]) == 0x28 &&
@@ -348,6 +339,12 @@ std::unique_ptr<ByteSource> wrap(std::unique_ptr<ByteSource> src, Codec codec) {
 
 }  // namespace
 
+Codec codec_by_name(std::string_view path) {
+  if (path.ends_with(".zst") || path.ends_with(".zstd")) return Codec::kZstd;
+  if (path.ends_with(".gz")) return Codec::kGzip;
+  return Codec::kNone;
+}
+
 void enlarge_pipe(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
@@ -364,8 +361,8 @@ std::unique_ptr<ByteSource> zstd_source(std::unique_ptr<ByteSource> inner) {
 std::unique_ptr<ByteSource> gzip_source(std::unique_ptr<ByteSource> inner) {
   return std::make_unique<GzipSource>(std::move(inner));
 }
-std::unique_ptr<ByteSource> memory_source(std::string data, std::string name) {
-  return std::make_unique<MemorySource>(std::move(data), std::move(name));
+std::unique_ptr<ByteSource> memory_source(std::string data, std::string name, size_t max_read) {
+  return std::make_unique<MemorySource>(std::move(data), std::move(name), max_read);
 }
 
 Result<std::unique_ptr<ByteSource>> open_source(std::string_view path,

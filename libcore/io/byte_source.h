@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,8 +53,14 @@ std::unique_ptr<ByteSource> fd_source(int fd, std::string name, bool own);
 std::unique_ptr<ByteSource> zstd_source(std::unique_ptr<ByteSource> inner);
 std::unique_ptr<ByteSource> gzip_source(std::unique_ptr<ByteSource> inner);
 
-// A source over bytes in memory (tests, fused pipelines).
-std::unique_ptr<ByteSource> memory_source(std::string data, std::string name = "memory");
+// A source over bytes in memory (tests, fused pipelines). `max_read` caps each read,
+// to feed a reader in pieces as a pipe does.
+std::unique_ptr<ByteSource> memory_source(std::string data, std::string name = "memory",
+                                          size_t max_read = SIZE_MAX);
+
+// Compression by file name: ".zst"/".zstd" or ".gz" (sources and sinks agree).
+enum class Codec { kNone, kZstd, kGzip };
+Codec codec_by_name(std::string_view path);
 
 // If `fd` is a pipe, enlarge its buffer to 1 MiB (fewer context switches); ignores failure.
 void enlarge_pipe(int fd);

@@ -22,9 +22,12 @@ LineReader::LineReader(std::unique_ptr<ByteSource> source, size_t max_line)
   buf_.resize(2 * kChunk + kLinePadding);
 }
 
-bool LineReader::ready() {
-  if (std::memchr(buf_.data() + scan_, '\n', end_ - scan_) != nullptr) return true;
-  return eof_ || source_->ready();
+void LineReader::reset(std::unique_ptr<ByteSource> source) {
+  source_ = std::move(source);
+  begin_ = end_ = scan_ = 0;
+  eof_ = false;
+  bom_checked_ = false;
+  line_no_ = bytes_read_ = consumed_ = 0;
 }
 
 Result<bool> LineReader::fill() {
@@ -57,6 +60,19 @@ Result<bool> LineReader::fill() {
 
 Result<bool> LineReader::next(Line& line) {
   for (;;) {
+    if (!bom_checked_) {
+      // Decided once three bytes are in, or a newline or the end comes first.
+      if (end_ - begin_ >= 3) {
+        if (std::memcmp(buf_.data() + begin_, "\xEF\xBB\xBF", 3) == 0) {
+          begin_ += 3;
+          scan_ = std::max(scan_, begin_);
+          consumed_ += 3;
+        }
+        bom_checked_ = true;
+      } else if (eof_ || std::memchr(buf_.data() + begin_, '\n', end_ - begin_) != nullptr) {
+        bom_checked_ = true;
+      }
+    }
     char* nl = static_cast<char*>(std::memchr(buf_.data() + scan_, '\n', end_ - scan_));
     size_t line_end;
     size_t next_begin;
@@ -70,12 +86,14 @@ Result<bool> LineReader::next(Line& line) {
       line.number = line_no_;
       line.offset = consumed_;
       line.oversize = true;
-      // Keep the prefix at the front of the buffer while the rest is skipped.
-      std::memmove(buf_.data(), buf_.data() + begin_, kOversizePrefix);
+      // Keep the prefix at the front of the buffer while the rest is skipped. (With a
+      // --max-line below 1 KiB fewer bytes than that may be buffered.)
+      const size_t prefix = std::min<size_t>(kOversizePrefix, end_ - begin_);
+      std::memmove(buf_.data(), buf_.data() + begin_, prefix);
       begin_ = 0;
-      end_ = kOversizePrefix;
+      end_ = prefix;
       scan_ = end_;
-      size_t skip_from = kOversizePrefix;
+      size_t skip_from = prefix;
       for (;;) {
         // Drop everything after the prefix and read on until a newline.
         end_ = skip_from;
@@ -94,9 +112,9 @@ Result<bool> LineReader::next(Line& line) {
       }
       line.length = length;
       line.terminated = !eof_;
-      line.text = std::string_view(buf_.data(), kOversizePrefix);
+      line.text = std::string_view(buf_.data(), prefix);
       consumed_ += length + (eof_ ? 0 : 1);
-      begin_ = kOversizePrefix;
+      begin_ = prefix;
       scan_ = begin_;
       // The prefix stays readable until the next call; the next call starts after it.
       return true;

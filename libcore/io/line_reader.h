@@ -9,7 +9,9 @@
 // first kOversizePrefix bytes with `oversize` set and skips the rest, so memory stays
 // bounded by max_line + 1 MiB. Before a read that would block (the source has
 // nothing ready), `before_block` is called so the caller can flush its output.
-// Not thread-safe. Memory: one buffer of at most max_line + 2 MiB.
+// A UTF-8 byte order mark at the start of a source is skipped (editors on Windows
+// write one; it is not part of the first event). Not thread-safe. Memory: one buffer
+// of at most max_line + 2 MiB, kept across reset().
 #pragma once
 
 #include <cstddef>
@@ -41,6 +43,10 @@ class LineReader {
  public:
   explicit LineReader(std::unique_ptr<ByteSource> source, size_t max_line = kDefaultMaxLine);
 
+  // Starts over on another source (the next input), keeping the buffer: line numbers,
+  // offsets and byte counts start again from zero.
+  void reset(std::unique_ptr<ByteSource> source);
+
   // Called before a read that would block, and again every `idle_ms` while the input
   // stays quiet (so time-based work such as file rotation still happens). Not called
   // for regular files.
@@ -51,9 +57,6 @@ class LineReader {
 
   // Fetches the next non-empty line. Returns false at end of input. Fails with kIo.
   Result<bool> next(Line& line);
-
-  // True when a complete line is already buffered or the source has data ready.
-  bool ready();
 
   const std::string& name() const { return source_->name(); }
   uint64_t bytes_read() const { return bytes_read_; }
@@ -68,6 +71,7 @@ class LineReader {
   size_t end_ = 0;    // end of valid data
   size_t scan_ = 0;   // where the newline search resumes (all before it has no '\n')
   bool eof_ = false;
+  bool bom_checked_ = false;
   uint64_t line_no_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t consumed_ = 0;  // offset of buf_[begin_] in the input

@@ -112,3 +112,52 @@ TEST_CASE("line_reader: calls the before-block hook only when the source is not 
   }
   CHECK(calls == 0);  // memory is always ready
 }
+
+TEST_CASE("line_reader: an oversize line arriving in pieces keeps only its own bytes") {
+  // --max-line below the 1 KiB prefix: the prefix is what was buffered, never more.
+  std::string long_line = "{\"a\":\"" + std::string(30, 'x') + "\"}";
+  LineReader reader(ev::io::memory_source(long_line + "\n{\"b\":2}\n", "pipe", 7), 16);
+  Line line;
+  REQUIRE(*reader.next(line));
+  CHECK(line.oversize);
+  CHECK(line.length == long_line.size());
+  CHECK(line.text.size() <= long_line.size());
+  CHECK(long_line.starts_with(line.text));
+  REQUIRE(*reader.next(line));
+  CHECK(line.text == "{\"b\":2}");
+  CHECK(line.number == 2);
+  CHECK_FALSE(*reader.next(line));
+}
+
+TEST_CASE("line_reader: a UTF-8 byte order mark at the start is not part of the first line") {
+  auto got = read_all("\xEF\xBB\xBF{\"a\":1}\n\xEF\xBB\xBF{\"b\":2}\n");
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].text == "{\"a\":1}");
+  CHECK(got[1].text == "\xEF\xBB\xBF{\"b\":2}");  // only at the start of the input
+  // Also when the mark arrives one byte at a time.
+  LineReader reader(ev::io::memory_source("\xEF\xBB\xBF{}\n", "pipe", 1));
+  Line line;
+  REQUIRE(*reader.next(line));
+  CHECK(line.text == "{}");
+  CHECK(line.offset == 3);
+  // A short input that is no mark is left alone.
+  auto tiny = read_all("{}");
+  REQUIRE(tiny.size() == 1);
+  CHECK(tiny[0].text == "{}");
+}
+
+TEST_CASE("line_reader: reset starts on the next input with fresh numbers") {
+  LineReader reader(ev::io::memory_source("{\"a\":1}\n{\"a\":2}"), 64);
+  Line line;
+  REQUIRE(*reader.next(line));
+  REQUIRE(*reader.next(line));
+  CHECK(line.number == 2);
+  CHECK_FALSE(*reader.next(line));
+  reader.reset(ev::io::memory_source("\xEF\xBB\xBF{\"b\":1}\n", "second"));
+  REQUIRE(*reader.next(line));
+  CHECK(line.text == "{\"b\":1}");
+  CHECK(line.number == 1);
+  CHECK(reader.name() == "second");
+  CHECK(reader.bytes_read() == 11);
+  CHECK_FALSE(*reader.next(line));
+}

@@ -42,13 +42,26 @@ void append_envelope(std::string& out, const RejectInfo& info) {
   w.key("program").value(info.program);
   w.key("source").value(info.source);
   w.key("line").value(static_cast<uint64_t>(info.line));
-  if (json::is_valid_utf8(info.raw)) {
-    w.key("raw").value(info.raw);
+  std::string_view raw = info.raw;
+  bool utf8 = json::is_valid_utf8(raw);
+  if (info.truncated && !utf8) {
+    // The kept prefix may end inside a multi-byte character: drop that piece (at most 3
+    // bytes) rather than carry an otherwise valid line as base64.
+    for (size_t cut = 1; cut <= 3 && cut < info.raw.size() && !utf8; ++cut) {
+      utf8 = json::is_valid_utf8(info.raw.substr(0, info.raw.size() - cut));
+      if (utf8) raw = info.raw.substr(0, info.raw.size() - cut);
+    }
+  }
+  // Built aside and handed to the writer, which keeps track of the commas.
+  std::string text;
+  if (utf8) {
+    json::append_valid_json_string(text, raw);  // checked above: not twice
+    w.key("raw").raw(text);
   } else {
-    w.key("raw_base64");
-    out.push_back('"');
-    append_base64(out, info.raw);
-    out.push_back('"');
+    text.push_back('"');
+    append_base64(text, info.raw);
+    text.push_back('"');
+    w.key("raw_base64").raw(text);
   }
   if (info.truncated) {
     w.key("raw_truncated").value(true);

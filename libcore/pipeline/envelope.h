@@ -5,7 +5,8 @@
 //
 // "raw" holds the original line; decoding the JSON string gives it back byte for
 // byte. A line that is not valid UTF-8 cannot be a JSON string, so it is carried as
-// "raw_base64" instead. An oversize line carries its first 1 KiB and
+// "raw_base64" instead. An oversize line carries its first 1 KiB (less a character
+// the cut splits) and
 // "raw_truncated":true with "length". Kafka input adds "topic", "partition",
 // "offset" in place of "line". A stage may add members of its own after "error"
 // (ev-validate's "violations"). Canonical JSON (json_writer.h). Pure; thread-safe.

@@ -59,3 +59,24 @@ TEST_CASE("envelope: base64") {
   CHECK(b64("foo") == "Zm9v");
   CHECK(b64("foobar") == "Zm9vYmFy");
 }
+
+TEST_CASE(
+    "envelope: a truncated prefix stays valid JSON, and keeps raw when only the cut split a "
+    "character") {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  // Invalid UTF-8 and truncated: base64, then the truncation members, all valid JSON.
+  std::string bad = "{\"a\":\"\xffxxxx";
+  std::string out;
+  append_envelope(out, RejectInfo{"line too long", "ev-x", "f", 3, bad, true, 5000});
+  REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+  CHECK(doc["raw_truncated"].get_bool().value());
+  CHECK(doc["length"].get_uint64().value() == 5000);
+  CHECK(doc["raw_base64"].error() == simdjson::SUCCESS);
+  // Valid text cut inside a two-byte character: the half character is dropped.
+  std::string cut = "{\"a\":\"\xC3\xA9\xC3";
+  out.clear();
+  append_envelope(out, RejectInfo{"line too long", "ev-x", "f", 4, cut, true, 5000});
+  REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string(doc["raw"].get_string().value()) == cut.substr(0, cut.size() - 1));
+}

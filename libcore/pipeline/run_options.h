@@ -25,10 +25,9 @@ struct RunOptions {
   bool stats = false;
   bool quiet = false;
   size_t max_line = io::kDefaultMaxLine;
-  io::SourceOptions source;    // --follow and its poll interval
-  bool check_json = false;     // fully parse each line at the gate (ev-ingest --check-json)
-  bool atomic_output = false;  // write -o FILE as FILE.partial, rename at the end
-  size_t max_warnings = 100;   // per-event warnings on stderr before they are summarized
+  io::SourceOptions source;   // --follow and its poll interval
+  bool check_json = false;    // fully parse each line at the gate (ev-ingest --check-json)
+  size_t max_warnings = 100;  // per-event warnings on stderr before they are summarized
 };
 
 }  // namespace ev::pipeline

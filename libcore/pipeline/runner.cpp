@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "libcore/base/diag.h"
@@ -18,6 +19,15 @@ namespace ev::pipeline {
 namespace {
 
 bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+// A closed dead-letter sink is not a reader that went away: bad events would be lost,
+// so it is an I/O error, never the quiet end a closed main output is.
+Status dead_letters(Status st) {
+  if (!st && st.error().kind == ErrorKind::kPipe) {
+    return io_error("dead-letter sink closed: bad events would be lost", st.error().where);
+  }
+  return st;
+}
 
 class RunnerEmitter final : public Emitter {
  public:
@@ -44,7 +54,7 @@ class RunnerEmitter final : public Emitter {
   }
   Status flush() override {
     if (rejects_) {
-      if (auto st = rejects_->flush(); !st) return st;
+      if (auto st = dead_letters(rejects_->flush()); !st) return st;
     }
     return out_.flush();
   }
@@ -67,7 +77,7 @@ class RunnerEmitter final : public Emitter {
         ++report_.rejected;
         RejectInfo info{reason, opt_.program, source, line, raw, truncated, length, details};
         append_envelope(rejects_->buffer(), info);
-        return rejects_->end_line();
+        return dead_letters(rejects_->end_line());
       }
       case OnError::kSkip:
       case OnError::kDefault:
@@ -103,13 +113,20 @@ class RunnerEmitter final : public Emitter {
 Status close_both(io::LineWriter& out, io::LineWriter* rejects, bool failed) {
   Status st = failed ? out.abandon() : out.close();
   if (rejects) {
-    Status rs = rejects->close();
+    Status rs = dead_letters(rejects->close());
     if (st && !rs) st = rs;
   }
   return st;
 }
 
 }  // namespace
+
+Status check_options(const RunOptions& opt) {
+  if (opt.reject.empty() && opt.on_error == OnError::kReject) {
+    return usage_error("--on-error reject needs --reject SINK");
+  }
+  return {};
+}
 
 std::string_view check_line(std::string_view line, bool utf8) {
   if (std::memchr(line.data(), 0, line.size()) != nullptr) return "NUL byte in line";
@@ -132,23 +149,24 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     return usage_error("--follow follows one file; run one ev-ingest per file");
   }
 
-  // Output and dead-letter sinks.
+  if (auto st = check_options(opt); !st) return std::unexpected(st.error());
+  // Output and dead-letter sinks. A file output is written as NAME.partial and
+  // renamed when the run succeeds, so a run that fails (a missing input, a bad
+  // event under --on-error fail) leaves an existing NAME as it was, and reading and
+  // writing the same file works.
   if (!output) {
     io::SinkOptions so;
-    so.atomic = opt.atomic_output && opt.output != "-";
+    so.atomic = true;
     auto sink = io::open_sink(opt.output, so);
     if (!sink) return std::unexpected(sink.error());
     output = std::move(*sink);
   }
-  if (opt.output == "-") io::enlarge_pipe(1);
   io::LineWriter out(std::move(output));
   std::unique_ptr<io::LineWriter> rejects;
   if (!opt.reject.empty()) {
     auto sink = io::open_sink(opt.reject);
     if (!sink) return std::unexpected(sink.error());
     rejects = std::make_unique<io::LineWriter>(std::move(*sink), 64 * 1024);
-  } else if (opt.on_error == OnError::kReject) {
-    return usage_error("--on-error reject needs --reject SINK");
   }
   RunnerEmitter emitter(opt, report, out, rejects.get(), stage);
 
@@ -162,11 +180,15 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   auto idle = [&]() -> Status {
     if (auto st = stage.on_idle(emitter); !st) return st;
     if (rejects) {
-      if (auto st = rejects->idle(); !st) return st;
+      if (auto st = dead_letters(rejects->idle()); !st) return st;
     }
     return out.idle();
   };
 
+  // One reader for all inputs: its buffer (2 MiB and more) is allocated once, not per
+  // file, which matters for a backfill over many small files.
+  std::optional<io::LineReader> reader_slot;
+  Status idle_status;
   for (const auto& name : *inputs) {
     if (stop_requested()) break;
     auto src = io::open_source(name, opt.source);
@@ -174,11 +196,15 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
       failure = std::unexpected(src.error());
       break;
     }
-    io::LineReader reader(std::move(*src), opt.max_line);
-    Status idle_status;
-    reader.set_before_block([&] {
-      if (idle_status) idle_status = idle();
-    });
+    if (!reader_slot) {
+      reader_slot.emplace(std::move(*src), opt.max_line);
+      reader_slot->set_before_block([&] {
+        if (idle_status) idle_status = idle();
+      });
+    } else {
+      reader_slot->reset(std::move(*src));
+    }
+    io::LineReader& reader = *reader_slot;
     const std::string& source_name = reader.name();
     io::Line line;
     last_unterminated = false;

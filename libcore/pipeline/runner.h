@@ -35,6 +35,10 @@ struct RunEnd {
 Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
                    std::unique_ptr<io::ByteSink> output = nullptr);
 
+// The checks of `opt` that need no file (--on-error reject without --reject): run()
+// makes them first, and a program's driver before it opens its own sinks.
+Status check_options(const RunOptions& opt);
+
 // Checks one line as the runner does; returns the reason it is bad, or empty.
 // `utf8` false skips the UTF-8 check, for callers that parse the line fully anyway
 // (simdjson's parse reports invalid UTF-8 with the same reason).

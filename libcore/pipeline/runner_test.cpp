@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -203,4 +204,54 @@ TEST_CASE("runner: with --check-json, invalid UTF-8 and NUL bytes keep their rea
   CHECK(env.find("\"error\":\"invalid UTF-8\"") != std::string::npos);
   CHECK(env.find("\"error\":\"NUL byte in line\"") != std::string::npos);
   CHECK(o.out == "{\"a\":1}\n{\"finished\":true}\n");
+}
+
+TEST_CASE("runner: a failed run leaves an existing output as it was; in and out may be one file") {
+  Recorder stage;
+  TempFile in("{\"a\":1}\n");
+  TempFile out("precious\n");
+  RunOptions opt;
+  opt.quiet = true;
+  opt.inputs = {in.path, "/nonexistent/input.jsonl"};
+  opt.output = out.path;
+  RunReport report;
+  auto end = ev::pipeline::run(opt, stage, report);
+  REQUIRE_FALSE(end.has_value());
+  CHECK(end.error().kind == ev::ErrorKind::kIo);
+  CHECK(slurp(out.path) == "precious\n");
+  CHECK(fs::exists(out.path + ".partial"));  // what the failed run wrote, kept aside
+  fs::remove(out.path + ".partial");
+
+  // A usage error is found before any file is touched.
+  opt.inputs = {in.path};
+  opt.on_error = OnError::kReject;
+  Recorder stage2;
+  CHECK(ev::pipeline::run(opt, stage2, report).error().kind == ev::ErrorKind::kUsage);
+  CHECK(slurp(out.path) == "precious\n");
+  CHECK_FALSE(fs::exists(out.path + ".partial"));
+
+  // Reading and writing the same file: the input is read whole before the rename.
+  opt.on_error = OnError::kDefault;
+  opt.inputs = {in.path};
+  opt.output = in.path;
+  Recorder stage3;
+  REQUIRE(ev::pipeline::run(opt, stage3, report).has_value());
+  CHECK(slurp(in.path) == "{\"a\":1}\n{\"finished\":true}\n");
+}
+
+TEST_CASE("runner: a closed dead-letter sink is an I/O error, not a quiet end") {
+  std::signal(SIGPIPE, SIG_IGN);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);  // nobody reads the dead letters
+  ev::time::ManualClock clock;
+  auto ingest = ev::stages::make_ingest({}, clock);
+  REQUIRE(ingest.has_value());
+  RunOptions opt;
+  opt.reject = "/dev/fd/" + std::to_string(fds[1]);
+  auto o = run_on("{\"a\":1}\n[bad]\n", opt, **ingest);
+  ::close(fds[1]);
+  REQUIRE_FALSE(o.end.has_value());
+  CHECK(o.end.error().kind == ev::ErrorKind::kIo);
+  CHECK(o.end.error().message.find("dead-letter sink closed") != std::string::npos);
 }

@@ -41,7 +41,7 @@ class Ingest final : public pipeline::Stage {
   Status pace(pipeline::Emitter& out) {
     int64_t now = clock_.mono_ns();
     if (count_ == 0) start_ = now;
-    auto due = start_ + static_cast<int64_t>(static_cast<double>(count_) * 1e9 / opt_.rate);
+    const int64_t due = time::paced_due(start_, count_, opt_.rate);
     ++count_;
     if (now < due) {
       if (auto st = out.flush(); !st) return st;

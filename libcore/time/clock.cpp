@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <limits>
+
 #include "libcore/base/stop.h"
 
 namespace ev::time {
@@ -24,6 +26,13 @@ void SystemClock::sleep_until_mono(int64_t deadline) {
     int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
     if (r == 0) return;  // EINTR: loop and look at the stop flag
   }
+}
+
+int64_t paced_due(int64_t start, uint64_t index, double rate) {
+  const double offset = static_cast<double>(index) * 1e9 / rate;
+  const double room = static_cast<double>(std::numeric_limits<int64_t>::max() - start);
+  if (!(offset < room)) return std::numeric_limits<int64_t>::max();
+  return start + static_cast<int64_t>(offset);
 }
 
 SystemClock& SystemClock::instance() {

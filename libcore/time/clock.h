@@ -20,6 +20,11 @@ class Clock {
   virtual void sleep_until_mono(int64_t deadline) = 0;
 };
 
+// When item `index` (0-based) of a stream paced to `rate` items per second is due on
+// the monotonic clock, counting from `start`. Saturates at INT64_MAX (never, in
+// practice) instead of overflowing when the rate is very slow. Requires rate > 0.
+int64_t paced_due(int64_t start, uint64_t index, double rate);
+
 class SystemClock final : public Clock {
  public:
   int64_t now_ns() override;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "libcore/time/clock.h"
+
 namespace ev::time {
 namespace {
 
@@ -232,3 +234,10 @@ TEST_CASE("duration: parse_rate") {
 }
 
 }  // namespace ev::time
+
+TEST_CASE("clock: paced_due spaces items by 1/rate and saturates for very slow rates") {
+  CHECK(ev::time::paced_due(100, 0, 10) == 100);
+  CHECK(ev::time::paced_due(100, 3, 10) == 100 + 300'000'000);
+  CHECK(ev::time::paced_due(5, 2, 1e-10) == std::numeric_limits<int64_t>::max());
+  CHECK(ev::time::paced_due(0, 1, 2e9) == 0);  // faster than 1 ns: due at once
+}

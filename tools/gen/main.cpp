@@ -1,10 +1,12 @@
 // ev-gen: deterministic synthetic user-event streams for demos, tests and load.
 #include "libcore/cli/main.h"
 
+#include <algorithm>
+
 #include "libcore/base/stop.h"
 #include "libcore/cli/options.h"
 #include "libcore/gen/generate.h"
-#include "libcore/io/byte_source.h"
+#include "libcore/io/byte_sink.h"
 
 int main(int argc, char** argv) {
   ev::gen::GenerateOptions opt;
@@ -46,12 +48,12 @@ int main(int argc, char** argv) {
     start_given = app.count("--start") > 0;
     if (opt.rate > 0 && !start_given) opt.events.start = clock.now_ns();
     if (opt.rate > 0 && app.count("--interval") == 0) {
-      opt.events.interval = static_cast<int64_t>(1e9 / opt.rate);
+      // 1/rate, within [1 ns, ~292 years]: an extreme --rate is not an --interval error.
+      opt.events.interval = static_cast<int64_t>(std::clamp(1e9 / opt.rate, 1.0, 9.2e18));
     }
     if (auto st = ev::gen::check(opt); !st) return st;
     auto sink = ev::io::open_sink(output);
     if (!sink) return std::unexpected(sink.error());
-    if (output == "-") ev::io::enlarge_pipe(1);
     ev::io::LineWriter out(std::move(*sink));
     auto st = ev::gen::generate(opt, out, clock);
     // A stop is how an unbounded stream normally ends; a bounded one was cut short.
