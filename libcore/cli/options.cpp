@@ -95,14 +95,17 @@ CLI::Option* add_rate_option(CLI::App& app, const std::string& name, double& tar
                            [](const std::string& t) { return time::parse_rate(t); });
 }
 
+CLI::Option* add_epoch_unit_option(CLI::App& app, const std::string& name, time::EpochUnit& target,
+                                   const std::string& description) {
+  return add_parsed_option(app, name, target, description, "UNIT",
+                           [](const std::string& t) { return time::parse_epoch_unit(t); });
+}
+
 // RFC 3339, or an epoch number whose unit is taken from its magnitude.
 CLI::Option* add_time_option(CLI::App& app, const std::string& name, int64_t& target,
                              const std::string& description) {
   return add_parsed_option(app, name, target, description, "TIME", [](const std::string& t) {
-    auto v = time::parse_rfc3339(t);
-    if (v) return v;
-    auto e = time::parse_epoch_text(t, time::EpochUnit::kAuto);
-    return e ? e : v;
+    return time::parse_time_text(t, time::EpochUnit::kAuto);
   });
 }
 

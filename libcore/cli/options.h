@@ -12,6 +12,7 @@
 
 #include "libcore/pipeline/run_options.h"
 #include "libcore/time/duration.h"
+#include "libcore/time/timestamp.h"
 
 namespace ev::cli {
 
@@ -33,6 +34,9 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& t
 // A rate ("1000/s", "50/m", "1000") into `target` (events per second).
 CLI::Option* add_rate_option(CLI::App& app, const std::string& name, double& target,
                              const std::string& description);
+// An epoch unit ("s", "ms", "us", "ns", "auto") into `target`.
+CLI::Option* add_epoch_unit_option(CLI::App& app, const std::string& name, time::EpochUnit& target,
+                                   const std::string& description);
 // A time ("2024-05-01T00:00:00Z", or epoch seconds) into `target` (ns).
 CLI::Option* add_time_option(CLI::App& app, const std::string& name, int64_t& target,
                              const std::string& description);

@@ -103,34 +103,6 @@ std::optional<std::string_view> plain_key(const od::field& field) {
   return std::string_view(begin, static_cast<size_t>(p - begin));
 }
 
-// The JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. Numbers are
-// kept as spelled, so only the syntax is checked, never the range.
-bool is_json_number(std::string_view t) {
-  size_t i = 0;
-  const size_t n = t.size();
-  if (i < n && t[i] == '-') ++i;
-  if (i >= n) return false;
-  if (t[i] == '0') {
-    ++i;
-  } else if (t[i] >= '1' && t[i] <= '9') {
-    while (i < n && is_digit(t[i])) ++i;
-  } else {
-    return false;
-  }
-  if (i < n && t[i] == '.') {
-    ++i;
-    if (i >= n || !is_digit(t[i])) return false;
-    while (i < n && is_digit(t[i])) ++i;
-  }
-  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
-    ++i;
-    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
-    if (i >= n || !is_digit(t[i])) return false;
-    while (i < n && is_digit(t[i])) ++i;
-  }
-  return i == n;
-}
-
 Status append_number_token(std::string_view token, std::string& out) {
   token = trim_right(token);
   if (!is_json_number(token)) return malformed("invalid number");
@@ -294,6 +266,36 @@ Status append_root(od::document& doc, std::string& out) {
 }
 
 }  // namespace
+
+bool is_json_number(std::string_view t, bool* integral) {
+  size_t i = 0;
+  const size_t n = t.size();
+  bool whole = true;
+  if (i < n && t[i] == '-') ++i;
+  if (i >= n) return false;
+  if (t[i] == '0') {
+    ++i;
+  } else if (t[i] >= '1' && t[i] <= '9') {
+    while (i < n && is_digit(t[i])) ++i;
+  } else {
+    return false;
+  }
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (i >= n || !is_digit(t[i])) return false;
+    while (i < n && is_digit(t[i])) ++i;
+    whole = false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    if (i >= n || !is_digit(t[i])) return false;
+    while (i < n && is_digit(t[i])) ++i;
+    whole = false;
+  }
+  if (integral != nullptr) *integral = whole;
+  return i == n;
+}
 
 Result<std::string_view> string_bytes(simdjson::ondemand::value& value) {
   if (auto plain = plain_string_content(value.raw_json_token())) return *plain;

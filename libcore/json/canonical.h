@@ -34,6 +34,11 @@ Status append_canonical(simdjson::ondemand::value value, std::string& out);
 // (value.type() == json_type::string).
 Result<std::string_view> string_bytes(simdjson::ondemand::value& value);
 
+// The JSON number grammar, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: syntax
+// only, any magnitude. `integral` (if given) is set when there is neither a fraction
+// nor an exponent.
+bool is_json_number(std::string_view text, bool* integral = nullptr);
+
 // Canonical JSON of a whole document (an event line). `doc` must be freshly iterated.
 // Anything after the value (`{} {}`, `[1]x`) is a data error.
 Status append_canonical(simdjson::ondemand::document& doc, std::string& out);

@@ -1,6 +1,7 @@
 #include "libcore/json/edit.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 
 #include "libcore/json/json_writer.h"
@@ -51,91 +52,14 @@ size_t skip_value(std::string_view d, size_t p) {
   return p;
 }
 
-unsigned hex4(std::string_view s) {
-  unsigned v = 0;
-  for (char c : s.substr(0, 4)) {
-    v <<= 4;
-    if (c >= '0' && c <= '9')
-      v |= static_cast<unsigned>(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v |= static_cast<unsigned>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F')
-      v |= static_cast<unsigned>(c - 'A' + 10);
-  }
-  return v;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// The string content between the quotes (escapes kept) -> its value.
-void unescape(std::string_view s, std::string& out) {
-  out.clear();
-  for (size_t k = 0; k < s.size(); ++k) {
-    if (s[k] != '\\' || k + 1 >= s.size()) {
-      out.push_back(s[k]);
-      continue;
-    }
-    char e = s[++k];
-    switch (e) {
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'u': {
-        uint32_t cp = hex4(s.substr(k + 1));
-        k += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && k + 6 < s.size() && s[k + 1] == '\\' &&
-            s[k + 2] == 'u') {
-          uint32_t lo = hex4(s.substr(k + 3));
-          if (lo >= 0xDC00 && lo < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            k += 6;
-          }
-        }
-        append_utf8(out, cp);
-        break;
-      }
-      default:
-        out.push_back(e);
-        break;  // " \ /
-    }
-  }
-}
-
 // Does the string token at [b, e) (quotes included) equal `key`?
 bool key_equals(std::string_view d, size_t b, size_t e, std::string_view key,
                 std::string& scratch) {
   std::string_view raw = d.substr(b + 1, e - b - 2);
   if (raw.find('\\') == std::string_view::npos) return raw == key;
-  unescape(raw, scratch);
-  return scratch == key;
+  scratch.clear();
+  size_t pos = b;
+  return decode_json_string(d, pos, scratch).empty() && scratch == key;
 }
 
 // The value of member `key` of the object starting at p ('{'), or npos.
@@ -167,21 +91,33 @@ size_t find_element(std::string_view d, size_t p, size_t index) {
 
 }  // namespace
 
+void append_pointer_token(std::string& out, std::string_view token) {
+  out.push_back('/');
+  for (char c : token) {
+    if (c == '~') {
+      out.append("~0");
+    } else if (c == '/') {
+      out.append("~1");
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+void append_pointer_index(std::string& out, size_t index) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, index);
+  out.push_back('/');
+  out.append(buf, r.ptr);
+}
+
 std::string to_pointer(const Location& at) {
   std::string out;
   for (const Step& s : at) {
-    out.push_back('/');
     if (s.is_index) {
-      out.append(std::to_string(s.index));
-      continue;
-    }
-    for (char c : s.key) {
-      if (c == '~')
-        out.append("~0");
-      else if (c == '/')
-        out.append("~1");
-      else
-        out.push_back(c);
+      append_pointer_index(out, s.index);
+    } else {
+      append_pointer_token(out, s.key);
     }
   }
   return out;

@@ -29,6 +29,10 @@ using Location = std::vector<Step>;
 
 // The JSON Pointer of a location: "" for the root, "/device/os", "/items/0".
 std::string to_pointer(const Location& at);
+// Appends one reference token: '/', then `token` with '~' as "~0" and '/' as "~1".
+void append_pointer_token(std::string& out, std::string_view token);
+// Appends '/' and the decimal index.
+void append_pointer_index(std::string& out, size_t index);
 
 // The byte span [first, second) of the value at `at` in `doc`, or nullopt when the
 // location does not exist.

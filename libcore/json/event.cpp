@@ -1,5 +1,7 @@
 #include "libcore/json/event.h"
 
+#include <cstring>
+
 namespace ev::json {
 
 std::string Event::where() const {
@@ -48,14 +50,30 @@ Result<simdjson::ondemand::document*> Event::iterate() {
     auto err = parser_.iterate(raw_.data(), raw_.size(), raw_.size() + simdjson::SIMDJSON_PADDING)
                    .get(doc_);
     if (err) return data_error(describe(err), where());
+    may_escape_ = std::memchr(raw_.data(), '\\', raw_.size()) != nullptr;
     parsed_ = true;
     touched_ = false;
   }
   return &doc_;
 }
 
+simdjson::error_code find_member(simdjson::ondemand::object& obj, std::string_view key,
+                                 bool may_escape, simdjson::ondemand::value& out) {
+  auto err = obj.find_field_unordered(key).get(out);
+  if (err != simdjson::NO_SUCH_FIELD || !may_escape) return err;
+  // simdjson compares keys as written; a key spelled with escapes ("caf\u00e9") is
+  // found by a second pass over the unescaped keys.
+  if (auto e = obj.reset().error(); e) return e;
+  for (auto field : obj) {
+    std::string_view k;
+    if (auto e = field.unescaped_key().get(k); e) return e;
+    if (k == key) return field.value().get(out);
+  }
+  return simdjson::NO_SUCH_FIELD;
+}
+
 Result<Found> descend(simdjson::ondemand::value value, const FieldPath& path, size_t from,
-                      simdjson::ondemand::value& out) {
+                      simdjson::ondemand::value& out, bool may_escape) {
   const auto& segs = path.segments();
   simdjson::ondemand::value cur = value;
   for (size_t i = from; i < segs.size(); ++i) {
@@ -64,7 +82,7 @@ Result<Found> descend(simdjson::ondemand::value value, const FieldPath& path, si
     if (seg.kind == PathSegment::Kind::kKey) {
       simdjson::ondemand::object obj;
       err = cur.get_object().get(obj);
-      if (!err) err = obj.find_field_unordered(seg.key).get(cur);
+      if (!err) err = find_member(obj, seg.key, may_escape, cur);
     } else {
       simdjson::ondemand::array arr;
       err = cur.get_array().get(arr);
@@ -88,10 +106,12 @@ Result<Found> Event::find(const FieldPath& path, simdjson::ondemand::value& out)
   const auto& first = path.segments().front();
   if (first.kind != PathSegment::Kind::kKey) return Found::kMissing;  // events are objects
   simdjson::ondemand::value cur;
-  auto err = (*d)->find_field_unordered(first.key).get(cur);
+  simdjson::ondemand::object root;
+  auto err = (*d)->get_object().get(root);
+  if (!err) err = find_member(root, first.key, may_escape_, cur);
   if (err == simdjson::NO_SUCH_FIELD || err == simdjson::INCORRECT_TYPE) return Found::kMissing;
   if (err) return data_error(describe(err), where());
-  auto f = descend(cur, path, 1, out);
+  auto f = descend(cur, path, 1, out, may_escape_);
   if (!f) return std::unexpected(Error{f.error().kind, f.error().message, where()});
   return f;
 }

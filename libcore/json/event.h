@@ -61,12 +61,20 @@ class Event {
   std::string_view source_;
   uint64_t line_ = 0;
   bool parsed_ = false;
-  bool touched_ = false;  // doc() handed the document out since the last rewind
+  bool touched_ = false;     // doc() handed the document out since the last rewind
+  bool may_escape_ = false;  // the line holds a backslash: keys may be spelled escaped
 };
 
-// Follows `path` from segment `from` inside `value` (used by find).
+// The member of `obj` named `key` (unescaped). Keys are compared as written first;
+// when that misses and `may_escape` (the text holds a backslash), the object is
+// walked again comparing unescaped keys. The first member with the name wins.
+simdjson::error_code find_member(simdjson::ondemand::object& obj, std::string_view key,
+                                 bool may_escape, simdjson::ondemand::value& out);
+
+// Follows `path` from segment `from` inside `value` (used by find); `may_escape` as in
+// find_member.
 Result<Found> descend(simdjson::ondemand::value value, const FieldPath& path, size_t from,
-                      simdjson::ondemand::value& out);
+                      simdjson::ondemand::value& out, bool may_escape = true);
 
 // The raw JSON text of a value as it appears in the line (containers included).
 // Consumes the value. Fails with kData on malformed JSON.

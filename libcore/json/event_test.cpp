@@ -57,6 +57,18 @@ TEST_CASE("event: missing fields") {
   CHECK(lookup(ev, "a.b") == "1");        // still usable after misses
 }
 
+TEST_CASE("event: keys written with escapes are found by their unescaped name") {
+  simdjson::ondemand::parser parser;
+  Event ev(parser);
+  Padded line(R"({"x":0,"caf\u00e9":1,"a\"b":{"c\\d":3},"\u0075ser":"u"})");
+  ev.reset(line.view, "-", 1);
+  CHECK(lookup(ev, "[\"caf\u00e9\"]") == "1");
+  CHECK(lookup(ev, "[\"a\\\"b\"][\"c\\\\d\"]") == "3");
+  CHECK(lookup(ev, "user") == "\"u\"");
+  CHECK(lookup(ev, "x") == "0");
+  CHECK(lookup(ev, "nope") == "missing");
+}
+
 TEST_CASE("event: not an object and malformed JSON are data errors with a location") {
   simdjson::ondemand::parser parser;
   Event ev(parser);

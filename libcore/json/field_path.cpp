@@ -6,6 +6,8 @@
 #include <system_error>
 #include <utility>
 
+#include "libcore/json/json_writer.h"
+
 namespace ev::json {
 namespace {
 
@@ -105,113 +107,10 @@ class PathParser {
     return {};
   }
 
-  static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
-  // Four hex digits at pos_ (after `\u`); -1 if malformed.
-  int32_t read_hex4() {
-    if (text_.size() - pos_ < 4) return -1;
-    int32_t v = 0;
-    for (size_t i = 0; i < 4; ++i) {
-      int h = hex_value(text_[pos_ + i]);
-      if (h < 0) return -1;
-      v = v * 16 + h;
-    }
-    pos_ += 4;
-    return v;
-  }
-
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   // A JSON string starting at the opening quote at pos_; leaves pos_ after the closing one.
   Status parse_quoted(std::string& key) {
-    size_t open = pos_;
-    ++pos_;
-    while (true) {
-      if (at_end()) return fail("unterminated string", open);
-      char c = text_[pos_];
-      if (c == '"') {
-        ++pos_;
-        return {};
-      }
-      if (static_cast<unsigned char>(c) < 0x20) return fail("control character in string", pos_);
-      if (c != '\\') {
-        key.push_back(c);
-        ++pos_;
-        continue;
-      }
-      size_t escape = pos_;
-      if (pos_ + 1 >= text_.size()) return fail("unterminated string", open);
-      char e = text_[pos_ + 1];
-      pos_ += 2;
-      switch (e) {
-        case '"':
-          key.push_back('"');
-          break;
-        case '\\':
-          key.push_back('\\');
-          break;
-        case '/':
-          key.push_back('/');
-          break;
-        case 'b':
-          key.push_back('\b');
-          break;
-        case 'f':
-          key.push_back('\f');
-          break;
-        case 'n':
-          key.push_back('\n');
-          break;
-        case 'r':
-          key.push_back('\r');
-          break;
-        case 't':
-          key.push_back('\t');
-          break;
-        case 'u': {
-          int32_t hi = read_hex4();
-          if (hi < 0) return fail("invalid \\u escape", escape);
-          uint32_t cp = static_cast<uint32_t>(hi);
-          if (hi >= 0xDC00 && hi <= 0xDFFF) return fail("unpaired surrogate", escape);
-          if (hi >= 0xD800 && hi <= 0xDBFF) {
-            // A high surrogate must be followed by `\u` and a low surrogate.
-            if (text_.size() - pos_ < 2 || text_[pos_] != '\\' || text_[pos_ + 1] != 'u') {
-              return fail("unpaired surrogate", escape);
-            }
-            pos_ += 2;
-            int32_t lo = read_hex4();
-            if (lo < 0xDC00 || lo > 0xDFFF) return fail("unpaired surrogate", escape);
-            cp = 0x10000 + ((static_cast<uint32_t>(hi) - 0xD800) << 10) +
-                 (static_cast<uint32_t>(lo) - 0xDC00);
-          }
-          append_utf8(key, cp);
-          break;
-        }
-        default:
-          return fail("invalid escape", escape);
-      }
-    }
+    if (auto what = decode_json_string(text_, pos_, key); !what.empty()) return fail(what, pos_);
+    return {};
   }
 
   std::string_view text_;

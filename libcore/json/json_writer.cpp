@@ -376,6 +376,129 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+namespace {
+
+// Four hex digits at text[pos]; -1 if malformed.
+int32_t hex4(std::string_view text, size_t pos) {
+  if (text.size() < pos + 4) return -1;
+  int32_t v = 0;
+  for (size_t i = pos; i < pos + 4; ++i) {
+    char c = text[i];
+    int h = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string_view decode_json_string(std::string_view text, size_t& pos, std::string& out) {
+  const size_t open = pos++;
+  for (;;) {
+    if (pos >= text.size()) {
+      pos = open;
+      return "unterminated string";
+    }
+    char c = text[pos];
+    if (c == '"') {
+      ++pos;
+      return {};
+    }
+    if (static_cast<unsigned char>(c) < 0x20) return "control character in string";
+    if (c != '\\') {
+      out.push_back(c);
+      ++pos;
+      continue;
+    }
+    const size_t escape = pos;
+    if (pos + 1 >= text.size()) {
+      pos = open;
+      return "unterminated string";
+    }
+    char e = text[pos + 1];
+    pos += 2;
+    switch (e) {
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'u': {
+        const int32_t hi = hex4(text, pos);
+        if (hi < 0) {
+          pos = escape;
+          return "invalid \\u escape";
+        }
+        pos += 4;
+        uint32_t cp = static_cast<uint32_t>(hi);
+        if (hi >= 0xDC00 && hi <= 0xDFFF) {
+          pos = escape;
+          return "unpaired surrogate";
+        }
+        if (hi >= 0xD800 && hi <= 0xDBFF) {
+          // A high surrogate must be followed by `\u` and a low surrogate.
+          const int32_t lo = text.size() >= pos + 2 && text[pos] == '\\' && text[pos + 1] == 'u'
+                                 ? hex4(text, pos + 2)
+                                 : -1;
+          if (lo < 0xDC00 || lo > 0xDFFF) {
+            pos = escape;
+            return "unpaired surrogate";
+          }
+          pos += 6;
+          cp = 0x10000 + ((static_cast<uint32_t>(hi) - 0xD800) << 10) +
+               (static_cast<uint32_t>(lo) - 0xDC00);
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default:
+        pos = escape;
+        return "invalid escape";
+    }
+  }
+}
+
 JsonWriter& JsonWriter::raw(std::string_view json) {
   comma();
   out_.append(json);

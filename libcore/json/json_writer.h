@@ -26,6 +26,16 @@ void append_json_string(std::string& out, std::string_view s);
 // as those simdjson hands out. Requires: `s` is valid UTF-8.
 void append_valid_json_string(std::string& out, std::string_view s);
 
+// Decodes the JSON string literal whose opening quote is at text[pos]: appends its
+// value to `out` and moves `pos` past the closing quote. On malformed input returns
+// what is wrong ("unterminated string", "control character in string", "invalid
+// escape", "invalid \\u escape", "unpaired surrogate") and sets `pos` to where it is
+// (the opening quote, the character, the backslash); returns empty on success.
+std::string_view decode_json_string(std::string_view text, size_t& pos, std::string& out);
+
+// Appends the UTF-8 encoding of code point `cp` (< 0x110000, not a surrogate).
+void append_utf8(std::string& out, uint32_t cp);
+
 // True if `s` is valid UTF-8 (simdjson's validator).
 bool is_valid_utf8(std::string_view s);
 

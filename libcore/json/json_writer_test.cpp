@@ -362,3 +362,19 @@ TEST_CASE("json_writer: non-finite doubles are null") {
 
 }  // namespace
 }  // namespace ev::json
+
+TEST_CASE("json_writer: decode_json_string unescapes and says where a literal is broken") {
+  auto decode = [](std::string_view text) {
+    std::string out;
+    size_t pos = 0;
+    auto what = ev::json::decode_json_string(text, pos, out);
+    return what.empty() ? out + "|" + std::to_string(pos)
+                        : std::string(what) + "@" + std::to_string(pos);
+  };
+  CHECK(decode(R"("a\"b\\c\/\n\u00e9\ud83d\ude00"x)") == "a\"b\\c/\n\xC3\xA9\xF0\x9F\x98\x80|31");
+  CHECK(decode(R"("abc)") == "unterminated string@0");
+  CHECK(decode(R"("a\q")") == "invalid escape@2");
+  CHECK(decode(R"("\u12")") == "invalid \\u escape@1");
+  CHECK(decode(R"("\ud800")") == "unpaired surrogate@1");
+  CHECK(decode("\"a\tb\"") == "control character in string@2");
+}

@@ -50,7 +50,9 @@ Status append_spliced(std::string& out, std::string_view raw, std::string_view m
   if (close == 0 || raw[close - 1] != '}') return data_error("not a JSON object");
   --close;  // index of the closing brace
 
-  bool present = false;
+  // A key may be spelled with escapes ("\u005fsrc"): a line holding a backslash
+  // always takes the exact path.
+  bool present = raw.find('\\') != std::string_view::npos;
   for (auto k : keys) {
     // A cheap pre-check without allocating: the quoted key occurs in the line.
     for (size_t p = raw.find(k, 1); p != std::string_view::npos; p = raw.find(k, p + 1)) {

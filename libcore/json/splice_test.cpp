@@ -44,3 +44,8 @@ TEST_CASE("splice: not an object") {
   CHECK(splice("[1]", "\"x\":1").rfind("error", 0) == 0);
   CHECK(splice("", "\"x\":1").rfind("error", 0) == 0);
 }
+
+TEST_CASE("splice: a member whose key is spelled with escapes is replaced too") {
+  CHECK(splice(R"({"a":1,"\u005fsrc":2})", R"("_src":3)") == R"({"a":1,"_src":3})");
+  CHECK(splice(R"({"a":"x\ny"})", R"("_src":3)") == R"({"a":"x\ny","_src":3})");
+}

@@ -11,6 +11,7 @@
 #include "libcore/io/glob.h"
 #include "libcore/io/line_reader.h"
 #include "libcore/io/line_writer.h"
+#include "libcore/json/canonical.h"
 #include "libcore/pipeline/control.h"
 #include "libcore/pipeline/envelope.h"
 #include "libcore/time/clock.h"
@@ -172,6 +173,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
 
   simdjson::ondemand::parser parser;
   simdjson::dom::parser dom_parser;
+  std::string scratch;
   json::Event event(parser);
   RunEnd end;
   Status failure;
@@ -237,6 +239,14 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
         } else if (opt.check_json) {
           simdjson::dom::element element;
           auto err = dom_parser.parse(line.text.data(), line.text.size(), false).get(element);
+          if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
+            // The DOM converts numbers and fails on valid ones beyond 64 bits or a
+            // double (1e400); check the syntax alone instead, keeping numbers as text.
+            event.reset(line.text, source_name, line.number);
+            auto doc = event.doc();
+            if (doc && json::append_canonical(**doc, scratch)) err = simdjson::SUCCESS;
+            scratch.clear();
+          }
           if (err) {
             st = emitter.bad_line(line.text, source_name, line.number, json::describe(err), false,
                                   0);
@@ -273,6 +283,9 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
       close_both(out, rejects.get(), !failure && failure.error().kind != ErrorKind::kPipe);
   if (failure && !closed) failure = closed;
   report.seconds = static_cast<double>(clock.mono_ns() - started) / 1e9;
+  // Last, whatever ended the run (a closed pipe too): the stage's side outputs.
+  Status ended = stage.on_end(report, failure && !end.interrupted);
+  if (failure && !ended) failure = ended;
   if (!failure) return std::unexpected(failure.error());
   return end;
 }

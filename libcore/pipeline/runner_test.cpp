@@ -255,3 +255,47 @@ TEST_CASE("runner: a closed dead-letter sink is an I/O error, not a quiet end") 
   CHECK(o.end.error().kind == ev::ErrorKind::kIo);
   CHECK(o.end.error().message.find("dead-letter sink closed") != std::string::npos);
 }
+
+TEST_CASE("runner: --check-json accepts numbers of any magnitude, rejects malformed ones") {
+  Recorder stage;
+  TempFile rej("");
+  RunOptions opt;
+  opt.check_json = true;
+  opt.reject = rej.path;
+  auto o = run_on("{\"a\":1e400}\n{\"b\":99999999999999999999999}\n{\"c\":01}\n{\"d\":1.}\n", opt,
+                  stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.report.rejected == 2);
+  CHECK(o.out == "{\"a\":1e400}\n{\"b\":99999999999999999999999}\n{\"finished\":true}\n");
+}
+
+TEST_CASE("runner: on_end comes last, with the run's time and whether it was complete") {
+  struct Ender final : ev::pipeline::Stage {
+    ev::Status on_event(ev::json::Event& e, ev::pipeline::Emitter& out) override {
+      return out.emit(e.raw());
+    }
+    ev::Status on_end(const RunReport& report, bool complete) override {
+      seconds = report.seconds;
+      was_complete = complete;
+      ++calls;
+      return {};
+    }
+    double seconds = -1;
+    bool was_complete = false;
+    int calls = 0;
+  };
+  Ender stage;
+  auto o = run_on("{\"a\":1}\n", {}, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(stage.calls == 1);
+  CHECK(stage.seconds > 0);
+  CHECK(stage.seconds == o.report.seconds);
+  CHECK(stage.was_complete);
+  Ender failed;
+  RunOptions opt;
+  opt.on_error = OnError::kFail;
+  auto f = run_on("[bad]\n", opt, failed);
+  REQUIRE_FALSE(f.end.has_value());
+  CHECK(failed.calls == 1);
+  CHECK_FALSE(failed.was_complete);
+}

@@ -57,6 +57,11 @@ class Stage {
   virtual Status on_idle(Emitter&) { return {}; }
   // The input ended or a stop was requested: emit whatever is held back.
   virtual Status on_finish(Emitter&) { return {}; }
+  // Called last, after the outputs are closed and `report` is complete (seconds too),
+  // however the run ended: also after a failure, a stop request or a closed pipe.
+  // `complete` is false unless all input was read and the run succeeded. For side
+  // outputs written at the end (ev-validate's reports); an error here fails the run.
+  virtual Status on_end(const RunReport& /*report*/, bool /*complete*/) { return {}; }
   // The runner rejected a line before the stage could see it (too long, NUL byte,
   // invalid UTF-8, not an object, invalid JSON under check_json); --on-error has been
   // applied already. For stages that report on bad input (ev-validate).

@@ -48,31 +48,49 @@ void append_details(std::string& out, const std::vector<Violation>& vs, bool tru
   if (truncated) out += ",\"violations_truncated\":true";
 }
 
-// Writes a report atomically (io::open_sink writes devices and pipes directly).
-Status write_file(const std::string& path, const std::string& text) {
+// A report file: created at start (NAME.partial), written and renamed at the end.
+struct ReportFile {
+  std::unique_ptr<io::ByteSink> sink;
+
+  Status write(const std::string& text) {
+    if (!sink) return {};
+    auto st = sink->write(text);
+    Status closed = st ? sink->close() : sink->abandon();
+    sink.reset();
+    return st ? closed : st;
+  }
+};
+
+Result<ReportFile> open_report(const std::string& path, const char* option, bool stdout_taken) {
+  if (path.empty()) return ReportFile{};
+  if (path == "-" || (stdout_taken && path == "/dev/stdout")) {
+    return usage_error(std::string(option) +
+                       ": standard output carries the events; name a file (or /dev/stderr)");
+  }
   io::SinkOptions so;
   so.atomic = true;
   auto sink = io::open_sink(path, so);
   if (!sink) return std::unexpected(sink.error());
-  if (auto st = (*sink)->write(text); !st) {
-    (void)(*sink)->abandon();
-    return st;
-  }
-  return (*sink)->close();
+  return ReportFile{std::move(*sink)};
 }
 
 class Validate final : public pipeline::Stage {
  public:
-  Validate(const ValidateOptions& opt, validate::Schema schema, std::optional<json::FieldPath> tf)
+  Validate(const ValidateOptions& opt, validate::Schema schema, std::optional<json::FieldPath> tf,
+           std::optional<validate::InvalidLimit> limit, ReportFile report, ReportFile junit)
       : opt_(opt),
         schema_(std::move(schema)),
         time_field_(std::move(tf)),
+        limit_(std::move(limit)),
+        report_(std::move(report)),
+        junit_(std::move(junit)),
         quality_(opt.program, opt.schema, opt.report_examples) {
     if (time_field_) {
       for (const auto& seg : time_field_->segments()) {
         time_at_.push_back({seg.key, seg.index, seg.kind == json::PathSegment::Kind::kIndex});
       }
     }
+    epoch_ms_ = opt.time_out == "epoch-ms";
     normalizing_ = opt.normalize.defaults || opt.normalize.coerce || time_field_.has_value();
   }
 
@@ -89,11 +107,12 @@ class Validate final : public pipeline::Stage {
     std::string_view text = raw;
     if (normalizing_) {
       edits_.clear();
-      schema_.plan_normalization(root, opt_.normalize, edits_);
+      // The time edit first: where --coerce would rewrite the same value, it wins.
       if (time_field_) {
         std::string why;
-        if (!plan_time(raw, root, why)) return bad(event, out, "time", why);
+        if (!plan_time(raw, why)) return bad(event, out, "time", why);
       }
+      schema_.plan_normalization(root, opt_.normalize, edits_);
       if (!edits_.empty()) {
         edited_.clear();
         json::apply_edits(edited_, raw, edits_);
@@ -125,24 +144,23 @@ class Validate final : public pipeline::Stage {
     auto& report = out.report();
     report.add_extra("invalid", quality_.invalid());
     if (normalizing_) report.add_extra("normalized", normalized_);
-    const validate::InvalidLimit* limit = opt_.max_invalid ? &*opt_.max_invalid : nullptr;
-    if (!opt_.report.empty()) {
-      auto st = write_file(opt_.report, quality_.to_json(report.in, normalized_, limit));
-      if (!st) return st;
-    }
-    if (!opt_.junit.empty()) {
-      auto st = write_file(opt_.junit, quality_.to_junit(report.in, elapsed(report), limit));
-      if (!st) return st;
-    }
-    if (limit != nullptr && limit->exceeded(quality_.invalid(), report.in)) {
-      return data_error(quality_.summary(report.in) + ", over --max-invalid " + limit->text);
+    if (limit_ && limit_->exceeded(quality_.invalid(), report.in)) {
+      limit_failed_ = true;
+      return data_error(quality_.summary(report.in) + ", over --max-invalid " + limit_->text);
     }
     return {};
   }
 
- private:
-  static double elapsed(const pipeline::RunReport& r) { return r.seconds; }
+  Status on_end(const pipeline::RunReport& report, bool complete) override {
+    // A run that failed only because of --max-invalid did read all its input.
+    complete = complete || limit_failed_;
+    const validate::InvalidLimit* limit = limit_ ? &*limit_ : nullptr;
+    Status st = report_.write(quality_.to_json(report.in, normalized_, limit, complete));
+    Status sj = junit_.write(quality_.to_junit(report.in, report.seconds, limit, complete));
+    return st ? sj : st;
+  }
 
+ private:
   static std::string json_reason(simdjson::error_code err) {
     if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
       return "invalid JSON: number malformed or out of range (beyond 64-bit integers and "
@@ -159,22 +177,16 @@ class Validate final : public pipeline::Stage {
 
   // Adds the edit that rewrites the time field, if present. False (with `why`) when it
   // holds something that is not a time.
-  bool plan_time(std::string_view raw, simdjson::dom::element root, std::string& why) {
+  bool plan_time(std::string_view raw, std::string& why) {
     auto span = json::locate(raw, time_at_);
     if (!span) return true;
     std::string_view token = raw.substr(span->first, span->second - span->first);
     Result<time::Timestamp> t;
     if (token.front() == '"') {
-      simdjson::dom::element v;
-      std::string_view s;
-      if (root.at_pointer(json::to_pointer(time_at_)).get(v) || v.get_string().get(s)) {
-        t = data_error("unreadable string");
-      } else {
-        t = time::parse_rfc3339(s);
-        if (!t && !s.empty() && (s.front() == '-' || (s.front() >= '0' && s.front() <= '9'))) {
-          t = time::parse_epoch_text(s, opt_.time_unit);
-        }
-      }
+      time_text_.clear();
+      size_t pos = 0;
+      json::decode_json_string(token, pos, time_text_);  // valid: the line was parsed
+      t = time::parse_time_text(time_text_, opt_.time_unit);
     } else if (token.front() == '-' || (token.front() >= '0' && token.front() <= '9')) {
       t = time::parse_epoch_text(token, opt_.time_unit);
     } else {
@@ -185,7 +197,7 @@ class Validate final : public pipeline::Stage {
       return false;
     }
     std::string text;
-    if (opt_.time_out_epoch_ms) {
+    if (epoch_ms_) {
       time::Timestamp ms = *t / 1'000'000;
       if (*t % 1'000'000 < 0) --ms;  // floor: the earlier instant, as formatting does
       text = std::to_string(ms);
@@ -202,29 +214,47 @@ class Validate final : public pipeline::Stage {
   validate::Schema schema_;
   std::optional<json::FieldPath> time_field_;
   json::Location time_at_;
+  std::optional<validate::InvalidLimit> limit_;
+  ReportFile report_, junit_;
+  bool limit_failed_ = false;
+  bool epoch_ms_ = false;
   validate::QualityReport quality_;
   bool normalizing_ = false;
   uint64_t normalized_ = 0;
   simdjson::dom::parser parser_;
   std::vector<Violation> violations_;
   std::vector<json::Edit> edits_;
-  std::string edited_, reason_, details_, pointer_;
+  std::string edited_, reason_, details_, pointer_, time_text_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<pipeline::Stage>> make_validate(const ValidateOptions& opt) {
   if (opt.max_errors == 0) return usage_error("--max-errors-per-event must be at least 1");
+  if (opt.time_out != "rfc3339" && opt.time_out != "epoch-ms") {
+    return usage_error("--time-out must be rfc3339 or epoch-ms, not '" + opt.time_out + "'");
+  }
   std::optional<json::FieldPath> tf;
-  if (!opt.normalize_time.empty()) {
-    auto p = json::FieldPath::parse(opt.normalize_time);
+  if (opt.normalize_time) {
+    auto p = json::FieldPath::parse(*opt.normalize_time);
     if (!p) return std::unexpected(p.error());
     tf = std::move(*p);
   }
+  std::optional<validate::InvalidLimit> limit;
+  if (!opt.max_invalid.empty()) {
+    auto l = validate::InvalidLimit::parse(opt.max_invalid);
+    if (!l) return std::unexpected(l.error());
+    limit = std::move(*l);
+  }
   auto schema = validate::Schema::compile_file(opt.schema, opt.schema_options);
   if (!schema) return std::unexpected(schema.error());
+  auto report = open_report(opt.report, "--report", opt.events_on_stdout);
+  if (!report) return std::unexpected(report.error());
+  auto junit = open_report(opt.junit, "--junit", opt.events_on_stdout);
+  if (!junit) return std::unexpected(junit.error());
   return std::unique_ptr<pipeline::Stage>(
-      std::make_unique<Validate>(opt, std::move(*schema), std::move(tf)));
+      std::make_unique<Validate>(opt, std::move(*schema), std::move(tf), std::move(limit),
+                                 std::move(*report), std::move(*junit)));
 }
 
 }  // namespace ev::stages

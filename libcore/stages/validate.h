@@ -21,10 +21,11 @@
 // time field that is present but not a time is a bad event ("time"); a missing one is
 // left to the schema's "required".
 //
-// At the end (also after --on-error fail or a signal) the stage writes --report and
-// --junit (validate/quality.h), atomically, and fails with kData (exit 1) when
-// --max-invalid is exceeded, with a one-line summary. State: the quality counters,
-// bounded (see quality.h). Not thread-safe.
+// At the end of the input the stage fails with kData (exit 1, the output abandoned)
+// when --max-invalid is exceeded, with a one-line summary. Then, however the run
+// ended (also after --on-error fail, a signal or a closed pipe), it writes --report
+// and --junit (validate/quality.h), marked incomplete when not all input was read. State: the
+// quality counters, bounded (see quality.h). Not thread-safe.
 #pragma once
 
 #include <memory>
@@ -46,17 +47,21 @@ struct ValidateOptions {
   size_t max_errors = 100;            // violations listed per event
   bool allow_duplicate_keys = false;  // else an object with a repeated key is a bad event
   validate::NormalizeOptions normalize;
-  std::string normalize_time;                          // a field path, or empty
-  bool time_out_epoch_ms = false;                      // else RFC 3339 UTC milliseconds
+  std::optional<std::string> normalize_time;           // a field path
+  std::string time_out = "rfc3339";                    // or "epoch-ms"
   time::EpochUnit time_unit = time::EpochUnit::kAuto;  // epoch numbers in normalize_time
   std::string report;                                  // --report FILE, or empty
   std::string junit;                                   // --junit FILE, or empty
-  std::optional<validate::InvalidLimit> max_invalid;
+  std::string max_invalid;                             // "N" or "P%", or empty
+  bool events_on_stdout = true;                        // the events go to stdout: a report may not
   size_t report_examples = 10;
 };
 
-// Compiles the schema. Fails with kUsage on a schema error (naming the file and the
-// schema path), a bad field path or max_errors == 0.
+// Compiles the schema and creates the report files (as NAME.partial, so a path that
+// cannot be written fails before any input is read). Fails with kUsage on a schema
+// error (naming the file and the schema path), a bad field path, --max-invalid or
+// max_errors == 0, or a report to standard output where the events go; with kIo when
+// a report file cannot be created.
 Result<std::unique_ptr<pipeline::Stage>> make_validate(const ValidateOptions& opt);
 
 }  // namespace ev::stages

@@ -150,7 +150,7 @@ TEST_CASE("validate stage: --time-out epoch-ms floors to the millisecond") {
   TempDir dir;
   ValidateOptions opt;
   opt.normalize_time = "ts";
-  opt.time_out_epoch_ms = true;
+  opt.time_out = "epoch-ms";
   std::string in =
       "{\"id\":\"u1\",\"n\":1,\"ts\":\"1969-12-31T23:59:59.9995Z\"}\n"
       "{\"id\":\"u1\",\"n\":1,\"ts\":1700000000}\n";
@@ -164,7 +164,7 @@ TEST_CASE("validate stage: --time-out epoch-ms floors to the millisecond") {
 TEST_CASE("validate stage: --max-invalid fails the run with a summary; reports are written") {
   TempDir dir;
   ValidateOptions opt;
-  opt.max_invalid = *ev::validate::InvalidLimit::parse("10%");
+  opt.max_invalid = "10%";
   opt.report = (dir.path / "dq.json").string();
   opt.junit = (dir.path / "dq.xml").string();
   std::string in = "{\"id\":\"u1\",\"n\":1}\n{\"id\":\"u1\"}\nnot json\n";
@@ -177,7 +177,7 @@ TEST_CASE("validate stage: --max-invalid fails the run with a summary; reports a
   CHECK(report.find(R"("passed":false)") != std::string::npos);
   CHECK(dir.read("dq.xml").find("failures=\"3\"") != std::string::npos);
 
-  opt.max_invalid = *ev::validate::InvalidLimit::parse("2");
+  opt.max_invalid = "2";
   auto ok = run(dir, in, opt);
   CHECK(ok.end.has_value());
   CHECK(dir.read("dq.json").find(R"("passed":true)") != std::string::npos);
@@ -199,4 +199,60 @@ TEST_CASE("validate stage: schema and option errors are usage errors naming the 
   opt.max_errors = 5;
   opt.normalize_time = "a..b";
   CHECK(ev::stages::make_validate(opt).error().kind == ev::ErrorKind::kUsage);
+}
+
+TEST_CASE("validate stage: --normalize-time wins over --coerce on the same field") {
+  TempDir dir;
+  ValidateOptions opt;
+  opt.normalize.coerce = true;
+  opt.normalize_time = "ts";
+  opt.time_out = "epoch-ms";
+  auto o = run(dir, "{\"id\":\"u1\",\"n\":1,\"ts\":\"1714557600\"}\n", opt,
+               R"({"properties":{"ts":{"type":"integer"}}})");
+  REQUIRE(o.end.has_value());
+  CHECK(o.out == "{\"id\":\"u1\",\"n\":1,\"ts\":1714557600000}\n");
+}
+
+TEST_CASE("validate stage: report files are created before any input is read") {
+  TempDir dir;
+  ValidateOptions opt;
+  opt.schema = dir.file("s.json", "{}");
+  opt.report = (dir.path / "no-such-dir" / "dq.json").string();
+  auto bad_dir = ev::stages::make_validate(opt);
+  REQUIRE_FALSE(bad_dir);
+  CHECK(bad_dir.error().kind == ev::ErrorKind::kIo);
+  opt.report = "-";
+  auto to_stdout = ev::stages::make_validate(opt);
+  REQUIRE_FALSE(to_stdout);
+  CHECK(to_stdout.error().kind == ev::ErrorKind::kUsage);
+  opt.report.clear();
+  opt.junit = "/dev/stdout";
+  CHECK(ev::stages::make_validate(opt).error().kind == ev::ErrorKind::kUsage);
+  opt.events_on_stdout = false;  // -o FILE: stdout is free for the report
+  CHECK(ev::stages::make_validate(opt).has_value());
+  opt.junit.clear();
+  opt.normalize_time = "";
+  CHECK(ev::stages::make_validate(opt).error().kind == ev::ErrorKind::kUsage);
+}
+
+TEST_CASE("validate stage: a run stopped early writes its reports marked incomplete") {
+  TempDir dir;
+  ValidateOptions opt;
+  opt.report = (dir.path / "dq.json").string();
+  opt.junit = (dir.path / "dq.xml").string();
+  opt.schema = dir.file("s.json", R"({"required":["id"]})");
+  auto stage = ev::stages::make_validate(opt);
+  REQUIRE(stage.has_value());
+  ev::pipeline::RunOptions ro;
+  ro.program = "ev-validate";
+  ro.inputs = {dir.file("in.jsonl", "{\"id\":1}\n{}\n{\"id\":2}\n")};
+  ro.output = (dir.path / "out.jsonl").string();
+  ro.on_error = ev::pipeline::OnError::kFail;
+  ro.quiet = true;
+  ev::pipeline::RunReport report;
+  auto end = ev::pipeline::run(ro, **stage, report);
+  REQUIRE_FALSE(end.has_value());
+  CHECK(dir.read("dq.json").find(R"("complete":false)") != std::string::npos);
+  std::string junit = dir.read("dq.xml");
+  CHECK(junit.find("name=\"incomplete run\"") != std::string::npos);
 }

@@ -1,5 +1,6 @@
 #include "libcore/time/timestamp.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -410,6 +411,14 @@ Result<Timestamp> parse_epoch_text(std::string_view number_text, EpochUnit unit)
   if (negative) acc = -acc - (below_ns ? 1 : 0);
   if (!fits_int64(acc)) return epoch_out_of_range(echo(t), unit);
   return static_cast<Timestamp>(acc);
+}
+
+Result<Timestamp> parse_time_text(std::string_view text, EpochUnit unit) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  const bool number_like = !text.empty() && (digit(text[0]) || text[0] == '-');
+  const bool date_like =
+      text.size() > 4 && text[4] == '-' && std::all_of(text.begin(), text.begin() + 4, digit);
+  return number_like && !date_like ? parse_epoch_text(text, unit) : parse_rfc3339(text);
 }
 
 std::string format_rfc3339_ms(Timestamp t) {

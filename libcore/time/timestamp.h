@@ -48,6 +48,12 @@ Result<Timestamp> from_epoch(int64_t value, EpochUnit unit);
 // syntax or when the result is out of range.
 Result<Timestamp> parse_epoch_text(std::string_view number_text, EpochUnit unit);
 
+// A time written as text: an epoch number (parse_epoch_text) when it starts with a
+// digit or '-' but not like a date (four digits and '-'), else RFC 3339. Choosing by shape first
+// means a failure reports what is wrong with the form the user meant ("2300-01-01T00:00:00Z" is out
+// of range, not "a bad epoch number").
+Result<Timestamp> parse_time_text(std::string_view text, EpochUnit unit);
+
 // "2024-05-01T10:00:00.123Z": RFC 3339 UTC with exactly three fraction digits.
 std::string format_rfc3339_ms(Timestamp t);
 // Appends the same 24 characters to `out` without allocating beyond its growth.

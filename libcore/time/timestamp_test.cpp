@@ -624,3 +624,21 @@ TEST_CASE("timestamp: toml-test RFC 3339 corpus") {
 }
 
 }  // namespace ev::time
+
+TEST_CASE("timestamp: parse_time_text picks the form by shape and reports that form's error") {
+  using ev::time::EpochUnit;
+  using ev::time::parse_time_text;
+  CHECK(*parse_time_text("2024-05-01T10:00:00Z", EpochUnit::kAuto) == 1714557600LL * 1'000'000'000);
+  CHECK(*parse_time_text("1714557600", EpochUnit::kAuto) == 1714557600LL * 1'000'000'000);
+  CHECK(*parse_time_text("-1.5", EpochUnit::kSeconds) == -1'500'000'000);
+  auto far = parse_time_text("99999-01-01T00:00:00Z", EpochUnit::kAuto);
+  REQUIRE_FALSE(far);
+  CHECK(far.error().message.find("epoch") != std::string::npos);  // five digits: a number
+  auto bad_date = parse_time_text("2024-13-01T00:00:00Z", EpochUnit::kAuto);
+  REQUIRE_FALSE(bad_date);
+  CHECK(bad_date.error().message.find("epoch") == std::string::npos);
+  auto word = parse_time_text("soon", EpochUnit::kAuto);
+  REQUIRE_FALSE(word);
+  CHECK(word.error().message.find("epoch") == std::string::npos);
+  CHECK_FALSE(parse_time_text("1e400", EpochUnit::kAuto));
+}

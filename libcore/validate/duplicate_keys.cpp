@@ -59,9 +59,15 @@ struct Tok {
 };
 
 std::string pointer_of(const std::vector<Tok>& toks) {
-  json::Location at;
-  for (const Tok& t : toks) at.push_back({std::string(t.key), t.index, t.is_index});
-  return json::to_pointer(at);
+  std::string out;
+  for (const Tok& t : toks) {
+    if (t.is_index) {
+      json::append_pointer_index(out, t.index);
+    } else {
+      json::append_pointer_token(out, t.key);
+    }
+  }
+  return out;
 }
 
 bool walk(simdjson::dom::element e, std::vector<Tok>& at, std::string& pointer) {

@@ -405,11 +405,9 @@ bool check_uuid(std::string_view s) {
   return true;
 }
 
-using Check = bool (*)(std::string_view);
-
 struct Format {
   std::string_view name;
-  Check check;
+  FormatCheck check;
 };
 
 constexpr Format kFormats[] = {
@@ -419,19 +417,19 @@ constexpr Format kFormats[] = {
     {"uuid", check_uuid},
 };
 
-Check find_check(std::string_view format) {
+}  // namespace
+
+FormatCheck find_format(std::string_view format) {
   for (const Format& f : kFormats) {
     if (f.name == format) return f.check;
   }
   return nullptr;
 }
 
-}  // namespace
-
-bool is_known_format(std::string_view format) { return find_check(format) != nullptr; }
+bool is_known_format(std::string_view format) { return find_format(format) != nullptr; }
 
 bool check_format(std::string_view format, std::string_view value) {
-  const Check check = find_check(format);
+  const FormatCheck check = find_format(format);
   return check == nullptr || check(value);
 }
 

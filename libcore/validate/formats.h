@@ -28,6 +28,11 @@
 
 namespace ev::validate {
 
+using FormatCheck = bool (*)(std::string_view value);
+
+// The checker of `format`, one of those listed above; null for any other format.
+FormatCheck find_format(std::string_view format);
+
 // True if `format` is one of the formats listed above.
 bool is_known_format(std::string_view format);
 

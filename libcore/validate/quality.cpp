@@ -132,8 +132,8 @@ std::string QualityReport::summary(uint64_t events) const {
          percent(invalid_, events) + ")";
 }
 
-std::string QualityReport::to_json(uint64_t events, uint64_t normalized,
-                                   const InvalidLimit* limit) const {
+std::string QualityReport::to_json(uint64_t events, uint64_t normalized, const InvalidLimit* limit,
+                                   bool complete) const {
   std::string out;
   json::JsonWriter w(out);
   w.begin_object();
@@ -145,6 +145,7 @@ std::string QualityReport::to_json(uint64_t events, uint64_t normalized,
   w.key("invalid_ratio")
       .value(events == 0 ? 0.0 : static_cast<double>(invalid_) / static_cast<double>(events));
   w.key("normalized").value(normalized);
+  w.key("complete").value(complete);
   if (limit != nullptr) {
     w.key("max_invalid").value(limit->text);
     w.key("passed").value(!limit->exceeded(invalid_, events));
@@ -178,13 +179,14 @@ std::string QualityReport::to_json(uint64_t events, uint64_t normalized,
   return out;
 }
 
-std::string QualityReport::to_junit(uint64_t events, double seconds,
-                                    const InvalidLimit* limit) const {
+std::string QualityReport::to_junit(uint64_t events, double seconds, const InvalidLimit* limit,
+                                    bool complete) const {
   const size_t listed = std::min(examples_.size(), kMaxJunitCases);
   const bool rest = invalid_ > listed;
   const bool gate_failed = limit != nullptr && limit->exceeded(invalid_, events);
-  const size_t tests = listed + (rest ? 1 : 0) + 1 + (limit != nullptr ? 1 : 0);
-  const size_t failures = listed + (rest ? 1 : 0) + (gate_failed ? 1 : 0);
+  const size_t tests =
+      listed + (rest ? 1 : 0) + 1 + (limit != nullptr ? 1 : 0) + (complete ? 0 : 1);
+  const size_t failures = listed + (rest ? 1 : 0) + (gate_failed ? 1 : 0) + (complete ? 0 : 1);
   std::string suite = program_ + ": " + schema_;
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f", seconds);
@@ -237,6 +239,13 @@ std::string QualityReport::to_junit(uint64_t events, double seconds,
     } else {
       x += "/>\n";
     }
+  }
+  if (!complete) {
+    open_case("incomplete run");
+    x += ">\n      <failure type=\"incomplete\" message=\"";
+    append_xml(x, "the run stopped after " + std::to_string(events) +
+                      " events, before the end of its input");
+    x += "\"/>\n    </testcase>\n";
   }
   x += "  </testsuite>\n</testsuites>\n";
   return x;

@@ -53,13 +53,17 @@ class QualityReport {
   uint64_t invalid() const { return invalid_; }
 
   // The --report document (one JSON object and a newline) after `events` events, of
-  // which `normalized` were changed; `limit` (optional) and whether it was exceeded.
-  std::string to_json(uint64_t events, uint64_t normalized, const InvalidLimit* limit) const;
+  // which `normalized` were changed; `limit` (optional) and whether it was exceeded;
+  // "complete":false when the run stopped before the end of its input.
+  std::string to_json(uint64_t events, uint64_t normalized, const InvalidLimit* limit,
+                      bool complete = true) const;
   // The --junit document: one test suite named after the program and schema; one
   // failed test case per invalid event (the first kMaxJunitCases, then one case
   // counting the rest) and one passing case for the valid events; with a limit, a case
-  // "max-invalid" that fails when it was exceeded. `seconds` is the run time.
-  std::string to_junit(uint64_t events, double seconds, const InvalidLimit* limit) const;
+  // "max-invalid" that fails when it was exceeded; when the run stopped before the end
+  // of its input, a failed case "incomplete run". `seconds` is the run time.
+  std::string to_junit(uint64_t events, double seconds, const InvalidLimit* limit,
+                       bool complete = true) const;
   // "37 of 1000 events invalid (3.70%)".
   std::string summary(uint64_t events) const;
 

@@ -14,7 +14,9 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "libcore/json/canonical.h"
 #include "libcore/json/json_writer.h"
+#include "libcore/validate/duplicate_keys.h"
 #include "libcore/validate/formats.h"
 #include "libcore/validate/simple_pattern.h"
 
@@ -130,7 +132,7 @@ void append_jvalue(std::string& out, const JValue& v) {
       out += std::to_string(v.u);
       break;
     case JValue::kDouble:
-      out += fmt_double(v.d);
+      json::JsonWriter(out).value(v.d);  // the one style of doubles libcore writes (3.0)
       break;
     case JValue::kString:
       json::append_json_string(out, v.s);
@@ -443,18 +445,7 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-void append_pointer_token(std::string& out, std::string_view token) {
-  out += '/';
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-}
+using json::append_pointer_token;
 
 // ECMA-262 long Unicode property names -> the short general categories RE2 knows.
 std::string_view unicode_property(std::string_view name) {
@@ -665,7 +656,7 @@ struct Node {
       max_properties, min_contains, max_contains;
   int pattern = -1;
   std::string format;
-  bool has_format = false;
+  FormatCheck format_check = nullptr;  // a known format's checker (unknown: annotation)
   bool unique_items = false;
   std::vector<int> prefix_items;
   int items = -1;
@@ -686,6 +677,10 @@ struct Node {
   int scope_resource = -1;
   int unevaluated_properties = -1, unevaluated_items = -1;
   const JValue* default_value = nullptr;
+  // For normalization, resolved once after compilation (through $ref and allOf):
+  uint8_t coerce_types = 0;  // the "type" bits that constrain this schema, or 0
+  bool has_default = false;  // a "default" here or through $ref
+  std::string default_json;  // its JSON text (JsonWriter style)
 };
 
 // Evaluated properties / items of one instance location (for unevaluated*).
@@ -752,7 +747,9 @@ struct Schema::Impl {
   bool eval_array(const Node& n, simdjson::dom::element e, Annot* a, Ctx& c, bool report) const;
 
   void normalize(int ni, simdjson::dom::element e, const NormalizeOptions& o, json::Location& at,
-                 std::vector<json::Edit>& out, int depth) const;
+                 std::vector<json::Edit>& out, int hops) const;
+  // Fills Node::coerce_types and the defaults, once the nodes are compiled.
+  void resolve_normalization();
   // The "type" bits that constrain node `ni` (its own, else its $ref's or allOf's), or 0.
   uint8_t constraining_types(int ni, int depth) const;
   const JValue* default_of(int ni, int depth) const;
@@ -765,10 +762,7 @@ void add_violation(Ctx& c, const Node& n, const char* keyword, std::string messa
   Violation v;
   for (const PathToken& token : *c.inst) {
     if (token.is_index) {
-      char buf[24];
-      auto r = std::to_chars(buf, buf + sizeof buf, token.index);
-      v.instance_path += '/';
-      v.instance_path.append(buf, r.ptr);
+      json::append_pointer_index(v.instance_path, token.index);
     } else {
       append_pointer_token(v.instance_path, token.key);
     }
@@ -803,25 +797,33 @@ bool count_out_of_bounds(Ctx& c, const Node& n, bool report, uint64_t got,
 }
 
 // Pushes a token onto the instance path for the life of the guard.
+// One step into the instance, for as long as the guard lives. It restarts the count
+// of $ref hops, so kMaxRefDepth bounds chains of references that never move into the
+// instance (an infinite loop), not how deeply a valid instance nests (which simdjson
+// bounds). Only a reporting evaluation (`report`) tracks the path.
 class PathGuard {
  public:
-  // Only a reporting evaluation (`active`) tracks the path.
-  PathGuard(std::vector<PathToken>& path, std::string_view key, bool active)
-      : path_(active ? &path : nullptr) {
+  PathGuard(Ctx& c, std::string_view key, bool report)
+      : c_(c), path_(report ? c.inst : nullptr), depth_(c.depth) {
+    c.depth = 0;
     if (path_ != nullptr) path_->push_back({key, 0, false});
   }
-  PathGuard(std::vector<PathToken>& path, size_t index, bool active)
-      : path_(active ? &path : nullptr) {
+  PathGuard(Ctx& c, size_t index, bool report)
+      : c_(c), path_(report ? c.inst : nullptr), depth_(c.depth) {
+    c.depth = 0;
     if (path_ != nullptr) path_->push_back({{}, index, true});
   }
   ~PathGuard() {
+    c_.depth = depth_;
     if (path_ != nullptr) path_->pop_back();
   }
   PathGuard(const PathGuard&) = delete;
   PathGuard& operator=(const PathGuard&) = delete;
 
  private:
+  Ctx& c_;
   std::vector<PathToken>* path_;
+  int depth_;
 };
 
 size_t code_points(std::string_view s) {
@@ -878,6 +880,103 @@ std::string type_list(uint8_t types) {
     names.for_each_match(field.key, [&](int k) { present |= uint64_t{1} << k; });
   }
   return present;
+}
+
+// A hash that agrees with equal(): numbers by their value as a double (1 and 1.0 hash
+// alike; equal() then decides exactly), object members order-independent.
+uint64_t value_hash(simdjson::dom::element e) {
+  using T = simdjson::dom::element_type;
+  auto mix = [](uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    return h;
+  };
+  switch (e.type()) {
+    case T::NULL_VALUE:
+      return 1;
+    case T::BOOL:
+      return e.get_bool().value_unsafe() ? 2 : 3;
+    case T::STRING:
+      return mix(std::hash<std::string_view>{}(e.get_string().value_unsafe()) ^ 4);
+    case T::ARRAY: {
+      uint64_t h = 5;
+      simdjson::dom::array arr = e.get_array().value_unsafe();
+      for (auto x : arr) h = mix(h * 31 + value_hash(x));
+      return h;
+    }
+    case T::OBJECT: {
+      uint64_t h = 6;
+      simdjson::dom::object obj = e.get_object().value_unsafe();
+      for (auto field : obj) {
+        h += mix(std::hash<std::string_view>{}(field.key) ^ mix(value_hash(field.value)));
+      }
+      return h;
+    }
+    default: {
+      double d = num_double(num_of(e));
+      if (d == 0) d = 0;  // -0.0 == 0.0
+      uint64_t bits = 0;
+      std::memcpy(&bits, &d, sizeof bits);
+      return mix(bits ^ 7);
+    }
+  }
+}
+
+// The first pair (by the first index, then the second) of equal items, for
+// uniqueItems. Small arrays compare every pair; larger ones compare only items whose
+// hashes agree, so the time is n log n, not quadratic, on untrusted input.
+bool first_equal_pair(simdjson::dom::array arr, size_t size, size_t& first, size_t& second) {
+  constexpr size_t kPairwiseMax = 16;
+  if (size <= kPairwiseMax) {
+    size_t k = 0;
+    for (auto x = arr.begin(); x != arr.end(); ++x, ++k) {
+      auto y = x;
+      size_t j = k;
+      for (++y, ++j; y != arr.end(); ++y, ++j) {
+        if (equal(*x, *y)) {
+          first = k;
+          second = j;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  std::vector<simdjson::dom::element> items;
+  std::vector<std::pair<uint64_t, size_t>> hashed;  // (hash, index), sorted
+  items.reserve(size);
+  hashed.reserve(size);
+  for (auto x : arr) {
+    hashed.emplace_back(value_hash(x), items.size());
+    items.push_back(x);
+  }
+  std::sort(hashed.begin(), hashed.end());
+  bool found = false;
+  for (size_t g = 0; g < hashed.size();) {
+    size_t end = g + 1;
+    while (end < hashed.size() && hashed[end].first == hashed[g].first) ++end;
+    // Within a group (ascending index), the first item that has an equal later one
+    // gives the group's smallest pair.
+    for (size_t i = g; i + 1 < end; ++i) {
+      const size_t a = hashed[i].second;
+      if (found && a > first) break;
+      bool hit = false;
+      for (size_t j = i + 1; j < end && !hit; ++j) {
+        const size_t b = hashed[j].second;
+        if (equal(items[a], items[b])) {
+          if (!found || a < first || (a == first && b < second)) {
+            first = a;
+            second = b;
+          }
+          found = hit = true;
+        }
+      }
+      if (hit) break;
+    }
+    g = end;
+  }
+  return found;
 }
 
 // The position of `key` in n.properties, or -1.
@@ -1073,7 +1172,7 @@ bool Schema::Impl::eval(int ni, simdjson::dom::element e, Annot* annot, Ctx& c, 
       }
       if (failed()) return false;
     }
-    if (n.has_format && formats && !check_format(n.format, s)) {
+    if (n.format_check != nullptr && formats && !n.format_check(s)) {
       if (report)
         add_violation(c, n, "format", "expected a valid " + n.format + ", got " + show(e));
       if (failed()) return false;
@@ -1161,7 +1260,7 @@ bool Schema::Impl::eval(int ni, simdjson::dom::element e, Annot* annot, Ctx& c, 
       size_t k = 0;
       for (auto field : obj) {
         if (!own->prop(k)) {
-          PathGuard guard(*c.inst, field.key, report);
+          PathGuard guard(c, field.key, report);
           if (u.boolean == 0) {
             if (report) {
               add_violation(c, n, "unevaluatedProperties",
@@ -1183,7 +1282,7 @@ bool Schema::Impl::eval(int ni, simdjson::dom::element e, Annot* annot, Ctx& c, 
       size_t k = 0;
       for (simdjson::dom::element item : arr) {
         if (!own->item(k)) {
-          PathGuard guard(*c.inst, k, report);
+          PathGuard guard(c, k, report);
           if (u.boolean == 0) {
             if (report)
               add_violation(c, n, "unevaluatedItems",
@@ -1271,7 +1370,7 @@ bool Schema::Impl::eval_object(const Node& n, simdjson::dom::element e, Annot* a
       if (key_parser.parse(key_json.data(), key_json.size(), false).get(key) != simdjson::SUCCESS) {
         continue;
       }
-      PathGuard guard(*c.inst, field.key, report);
+      PathGuard guard(c, field.key, report);
       const size_t before = c.out->size();
       if (!eval(n.property_names, key, nullptr, c, report)) {
         if (report && c.out->size() > before &&
@@ -1294,19 +1393,19 @@ bool Schema::Impl::eval_object(const Node& n, simdjson::dom::element e, Annot* a
         const int sub = n.properties[static_cast<size_t>(i)].second;
         if (by_properties) present |= n.property_required[static_cast<size_t>(i)];
         matched = true;
-        PathGuard guard(*c.inst, field.key, report);
+        PathGuard guard(c, field.key, report);
         if (!eval(sub, field.value, nullptr, c, report) && failed()) return false;
       }
       for (const auto& [re, sub] : n.pattern_properties) {
         if (matches(re, field.key)) {
           matched = true;
-          PathGuard guard(*c.inst, field.key, report);
+          PathGuard guard(c, field.key, report);
           if (!eval(sub, field.value, nullptr, c, report) && failed()) return false;
         }
       }
       if (!matched && n.additional >= 0) {
         matched = true;
-        PathGuard guard(*c.inst, field.key, report);
+        PathGuard guard(c, field.key, report);
         if (nodes[static_cast<size_t>(n.additional)].boolean == 0) {
           if (report) {
             add_violation(c, n, "additionalProperties",
@@ -1339,24 +1438,9 @@ bool Schema::Impl::eval_array(const Node& n, simdjson::dom::element e, Annot* a,
     return false;
   }
   if (n.unique_items && size > 1) {
-    size_t k = 0;
-    bool dup = false;
     size_t first = 0;
     size_t second = 0;
-    for (auto x = arr.begin(); x != arr.end() && !dup; ++x, ++k) {
-      auto y = x;
-      ++y;
-      size_t j = k + 1;
-      for (; y != arr.end(); ++y, ++j) {
-        if (equal(*x, *y)) {
-          dup = true;
-          first = k;
-          second = j;
-          break;
-        }
-      }
-    }
-    if (dup) {
+    if (first_equal_pair(arr, size, first, second)) {
       if (report) {
         add_violation(
             c, n, "uniqueItems",
@@ -1377,7 +1461,7 @@ bool Schema::Impl::eval_array(const Node& n, simdjson::dom::element e, Annot* a,
         sub = n.items;
       }
       if (sub < 0) break;
-      PathGuard guard(*c.inst, k, report);
+      PathGuard guard(c, k, report);
       if (nodes[static_cast<size_t>(sub)].boolean == 0) {
         if (report) {
           add_violation(c, n, keyword,
@@ -1396,6 +1480,7 @@ bool Schema::Impl::eval_array(const Node& n, simdjson::dom::element e, Annot* a,
     uint64_t matches = 0;
     size_t k = 0;
     for (simdjson::dom::element item : arr) {
+      PathGuard guard(c, k, false);
       if (eval(n.contains, item, nullptr, c, false)) {
         ++matches;
         if (a != nullptr) a->mark_item(k, size);
@@ -1415,6 +1500,15 @@ bool Schema::Impl::eval_array(const Node& n, simdjson::dom::element e, Annot* a,
 // Compilation.
 namespace {
 
+bool read_file_to(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
 class Compiler {
  public:
   Compiler(Schema::Impl& impl, const SchemaOptions& opt, std::string origin)
@@ -1429,6 +1523,11 @@ class Compiler {
     auto err = parser.parse(padded).get(root);
     if (err != simdjson::SUCCESS) {
       error_ = label + ": not valid JSON: " + simdjson::error_message(err);
+      return nullptr;
+    }
+    // As for events: which of two values a keyword has would be a guess.
+    if (std::string dup; find_duplicate_key(root, dup)) {
+      error_ = label + ": schema " + dup + ": duplicate key";
       return nullptr;
     }
     impl_.docs.push_back(std::make_unique<JValue>(from_dom(root)));
@@ -1463,15 +1562,6 @@ class Compiler {
       if (!read_file(file.string(), text)) return false;
       if (add_document(text, uri, file.string()) == nullptr) return false;
     }
-    return true;
-  }
-
-  static bool read_file_to(const std::string& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
     return true;
   }
 
@@ -1851,8 +1941,8 @@ class Compiler {
         if (n.pattern < 0) return false;
       } else if (k == "format") {
         if (value.kind != JValue::kString) return fail(path, "expected a string");
-        n.has_format = true;
         n.format = value.s;
+        n.format_check = find_format(value.s);
       } else if (k == "uniqueItems") {
         if (value.kind != JValue::kBool) return fail(path, "expected a boolean");
         n.unique_items = value.b;
@@ -1971,6 +2061,7 @@ Result<std::unique_ptr<Schema::Impl>> compile_impl(std::string_view json,
   if (root == nullptr || !compiler.load_schema_dir()) return usage_error(compiler.error_);
   impl->root = compiler.compile(root);
   if (impl->root < 0) return usage_error(compiler.error_);
+  impl->resolve_normalization();
   return impl;
 }
 
@@ -1984,47 +2075,16 @@ Result<Schema> Schema::compile_text(std::string_view json, const std::string& ba
 }
 
 Result<Schema> Schema::compile_file(const std::string& path, const SchemaOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return usage_error(path + ": cannot read schema file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  if (!read_file_to(path, text)) return usage_error(path + ": cannot read schema file");
   std::error_code ec;
   auto abs = std::filesystem::absolute(path, ec).lexically_normal();
-  auto impl = compile_impl(ss.str(), "file://" + (ec ? path : abs.string()), path, options);
+  auto impl = compile_impl(text, "file://" + (ec ? path : abs.string()), path, options);
   if (!impl) return std::unexpected(impl.error());
   return Schema(std::move(*impl));
 }
 
 namespace {
-
-// A JSON number literal: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-bool is_json_number(std::string_view s, bool& integral) {
-  size_t k = 0;
-  auto digits = [&] {
-    size_t from = k;
-    while (k < s.size() && s[k] >= '0' && s[k] <= '9') ++k;
-    return k > from;
-  };
-  if (k < s.size() && s[k] == '-') ++k;
-  if (k < s.size() && s[k] == '0') {
-    ++k;
-  } else if (!digits()) {
-    return false;
-  }
-  integral = true;
-  if (k < s.size() && s[k] == '.') {
-    ++k;
-    if (!digits()) return false;
-    integral = false;
-  }
-  if (k < s.size() && (s[k] == 'e' || s[k] == 'E')) {
-    ++k;
-    if (k < s.size() && (s[k] == '+' || s[k] == '-')) ++k;
-    if (!digits()) return false;
-    integral = false;
-  }
-  return k == s.size();
-}
 
 constexpr int kMaxNormalizeDepth = 64;
 
@@ -2052,46 +2112,88 @@ const JValue* Schema::Impl::default_of(int ni, int depth) const {
   return nullptr;
 }
 
+namespace {
+
+// Would --coerce turn string `s` into a value of `types`? Numbers are written as
+// spelled, so the string must be a JSON number that also fits where simdjson reads it
+// (64-bit integers, finite doubles); otherwise the schema judges the string as it is.
+bool coerces(uint8_t types, std::string_view s) {
+  if (types == 0 || (types & kTString)) return false;
+  bool integral = false;
+  if ((types & (kTNumber | kTInteger)) && json::is_json_number(s, &integral) &&
+      ((types & kTNumber) || integral)) {
+    const char* end = s.data() + s.size();
+    if (integral) {
+      int64_t i = 0;
+      uint64_t u = 0;
+      return std::from_chars(s.data(), end, i).ec == std::errc() ||
+             std::from_chars(s.data(), end, u).ec == std::errc();
+    }
+    double d = 0;
+    auto r = std::from_chars(s.data(), end, d);
+    return r.ec == std::errc() && std::isfinite(d);
+  }
+  return (types & kTBool) && (s == "true" || s == "false");
+}
+
+}  // namespace
+
+void Schema::Impl::resolve_normalization() {
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    Node& n = nodes[i];
+    n.coerce_types = constraining_types(static_cast<int>(i), 0);
+    if (const JValue* d = default_of(static_cast<int>(i), 0)) {
+      n.has_default = true;
+      append_jvalue(n.default_json, *d);
+    }
+  }
+}
+
 void Schema::Impl::normalize(int ni, simdjson::dom::element e, const NormalizeOptions& o,
-                             json::Location& at, std::vector<json::Edit>& out, int depth) const {
-  if (depth >= kMaxNormalizeDepth) return;
-  const Node& n = nodes[ni];
+                             json::Location& at, std::vector<json::Edit>& out, int hops) const {
+  // `hops` counts $ref/allOf steps since the last step into the instance: a chain that
+  // never moves on is a loop, cut here; nesting of the instance is bounded by simdjson.
+  if (hops >= kMaxNormalizeDepth) return;
+  const Node& n = nodes[static_cast<size_t>(ni)];
   if (n.boolean >= 0) return;
-  for (int r : n.refs) normalize(r, e, o, at, out, depth + 1);
-  for (int a : n.all_of) normalize(a, e, o, at, out, depth + 1);
-  // One member or element: coerce it, then descend.
+  for (int r : n.refs) normalize(r, e, o, at, out, hops + 1);
+  for (int a : n.all_of) normalize(a, e, o, at, out, hops + 1);
+  // One member or element: coerce it, or descend into it.
   auto child = [&](int sub, simdjson::dom::element v) {
     if (o.coerce && v.type() == simdjson::dom::element_type::STRING) {
-      uint8_t types = constraining_types(sub, 0);
       std::string_view s = v.get_string().value_unsafe();
-      bool integral = false;
-      if (types != 0 && !(types & kTString)) {
-        if ((types & (kTNumber | kTInteger)) && is_json_number(s, integral) &&
-            ((types & kTNumber) || integral)) {
-          out.push_back({json::Edit::kReplace, at, {}, std::string(s)});
-          return;
-        }
-        if ((types & kTBool) && (s == "true" || s == "false")) {
-          out.push_back({json::Edit::kReplace, at, {}, std::string(s)});
-          return;
-        }
+      if (coerces(nodes[static_cast<size_t>(sub)].coerce_types, s)) {
+        out.push_back({json::Edit::kReplace, at, {}, std::string(s)});
+        return;
       }
     }
-    normalize(sub, v, o, at, out, depth + 1);
+    normalize(sub, v, o, at, out, 0);
   };
-  if (e.type() == simdjson::dom::element_type::OBJECT) {
-    auto obj = e.get_object().value_unsafe();
-    for (const auto& [key, sub] : n.properties) {
-      simdjson::dom::element v;
-      if (obj.at_key(key).get(v) == simdjson::SUCCESS) {
-        at.push_back({key, 0, false});
-        child(sub, v);
-        at.pop_back();
-      } else if (o.defaults) {
-        if (const JValue* d = default_of(sub, 0)) {
-          std::string text;
-          append_jvalue(text, *d);
-          out.push_back({json::Edit::kAddMember, at, key, std::move(text)});
+  if (e.type() == simdjson::dom::element_type::OBJECT && !n.properties.empty()) {
+    // One pass over the members, a property lookup each; then the defaults of the
+    // properties that were not seen.
+    const size_t np = n.properties.size();
+    uint64_t seen_small = 0;
+    std::vector<char> seen_big(np > 64 ? np : 0, 0);
+    simdjson::dom::object obj = e.get_object().value_unsafe();  // not a temporary's member
+    for (auto field : obj) {
+      const int i = property_index(n, field.key);
+      if (i < 0) continue;
+      if (np > 64) {
+        seen_big[static_cast<size_t>(i)] = 1;
+      } else {
+        seen_small |= uint64_t{1} << i;
+      }
+      at.push_back({std::string(field.key), 0, false});
+      child(n.properties[static_cast<size_t>(i)].second, field.value);
+      at.pop_back();
+    }
+    if (o.defaults) {
+      for (size_t i = 0; i < np; ++i) {
+        const bool seen = np > 64 ? seen_big[i] != 0 : ((seen_small >> i) & 1) != 0;
+        const Node& sub = nodes[static_cast<size_t>(n.properties[i].second)];
+        if (!seen && sub.has_default) {
+          out.push_back({json::Edit::kAddMember, at, n.properties[i].first, sub.default_json});
         }
       }
     }

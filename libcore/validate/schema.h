@@ -4,8 +4,11 @@
 // nodes: keyword data is pre-converted (required names, enum/const values, RE2 patterns,
 // numeric bounds) and every $ref is resolved at compile time to a node index, so
 // validation never re-reads the schema text. Recursive references are fine: a $ref is
-// an index followed lazily during validation, with a depth guard (kMaxRefDepth) that
-// turns an infinite loop into a violation instead of a stack overflow.
+// an index followed lazily during validation, with a guard (kMaxRefDepth references
+// in a row without a step into the instance) that turns an infinite loop into a
+// violation instead of a stack overflow; recursion that follows the instance is
+// bounded by how deeply simdjson lets a document nest. A repeated key in a schema
+// object is a schema error. uniqueItems compares long arrays by hash (n log n).
 //
 // Supported: type, enum, const, required, properties, patternProperties,
 // additionalProperties, propertyNames, min/maxProperties, dependentRequired,
@@ -43,8 +46,8 @@
 // instance is validated without allocating once the thread's scratch buffers are warm,
 // except under unevaluatedProperties/unevaluatedItems (small per-call annotation
 // vectors) and on the first propertyNames check of a thread (a key parser). Time is
-// linear in instance size times schema size, except uniqueItems (quadratic in the array
-// length) and anyOf/oneOf (every branch may be tried).
+// linear in instance size times schema size (uniqueItems: n log n in the array
+// length), except anyOf/oneOf (every branch may be tried).
 #pragma once
 
 #include <simdjson.h>

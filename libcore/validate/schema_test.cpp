@@ -334,3 +334,72 @@ TEST_CASE("schema: malformed schemas are usage errors with the schema path") {
   // Unknown keywords are ignored.
   CHECK(valid(compile(R"({"x-custom":{"type":5},"title":"t"})"), "1"));
 }
+
+TEST_CASE("schema: a repeated key in the schema is a usage error") {
+  CHECK(schema_error(R"({"type":"string","type":"integer"})") ==
+        "schema: schema /type: duplicate key");
+  CHECK(schema_error(R"({"properties":{"a":{"minimum":5,"minimum":1}}})")
+            .find("/properties/a/minimum: duplicate key") != std::string::npos);
+}
+
+TEST_CASE("schema: uniqueItems on long arrays finds the first equal pair by value") {
+  Schema s = compile(R"({"uniqueItems":true})");
+  std::string distinct = "[";
+  for (int k = 0; k < 50000; ++k) distinct += (k ? "," : "") + std::to_string(k);
+  CHECK(valid(s, distinct + "]"));
+  // 7 (as 7.0) repeats at 40000, 10 at 45000: the first pair is (7, 40000).
+  std::string dup = "[";
+  for (int k = 0; k < 50000; ++k) {
+    std::string item = k == 40000 ? "7.0" : k == 45000 ? "10" : std::to_string(k);
+    dup += (k ? "," : "") + item;
+  }
+  auto out = check(s, dup + "]");
+  CHECK_FALSE(out.valid);
+  REQUIRE(out.violations.size() == 1);
+  CHECK(out.violations[0].message == "items 7 and 40000 are equal");
+  // Objects compare unordered, -0 equals 0, and distinct values that hash alike are kept.
+  std::string objs = "[";
+  for (int k = 0; k < 20; ++k) objs += "{\"a\":" + std::to_string(k) + ",\"b\":[1]},";
+  CHECK_FALSE(valid(s, objs + "{\"b\":[1],\"a\":3}]"));
+  CHECK(valid(s, objs + "{\"b\":[1],\"a\":30}]"));
+  std::string zeros = "[";
+  for (int k = 1; k <= 20; ++k) zeros += std::to_string(k) + ",";
+  CHECK_FALSE(valid(s, zeros + "0,-0.0]"));
+}
+
+TEST_CASE("schema: a recursive schema accepts deep valid instances; a $ref loop is cut") {
+  Schema tree = compile(R"({"$defs":{"t":{"type":"array","items":{"$ref":"#/$defs/t"}}},
+                            "$ref":"#/$defs/t"})");
+  std::string deep = std::string(600, '[') + std::string(600, ']');
+  CHECK(valid(tree, deep));
+  Schema loop = compile(R"({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},
+                            "$ref":"#/$defs/a"})");
+  auto out = check(loop, "1");
+  CHECK_FALSE(out.valid);
+  REQUIRE_FALSE(out.violations.empty());
+  CHECK(out.violations[0].keyword == "$ref");
+}
+
+TEST_CASE("schema: normalization plans coercions within range and defaults as JsonWriter writes") {
+  Schema s = compile(R"({"properties":{
+      "i":{"type":"integer"},"n":{"type":"number"},"b":{"type":"boolean"},
+      "d":{"default":3.0},"e":{"default":{"x":[1,"y"]}},
+      "t":{"$ref":"#/$defs/t"}},
+    "$defs":{"t":{"type":"array","items":{"$ref":"#/$defs/t"},"default":[]}}})");
+  auto plan = [&](const std::string& json, bool coerce, bool defaults) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element e;
+    REQUIRE(parser.parse(json).get(e) == simdjson::SUCCESS);
+    std::vector<ev::json::Edit> edits;
+    s.plan_normalization(e, {.defaults = defaults, .coerce = coerce}, edits);
+    std::string out;
+    ev::json::apply_edits(out, json, edits);
+    return out;
+  };
+  CHECK(plan(R"({"i":"12","n":"2.50","b":"true","d":1,"e":1,"t":[]})", true, false) ==
+        R"({"i":12,"n":2.50,"b":true,"d":1,"e":1,"t":[]})");
+  // Beyond 64-bit integers or doubles: left for the schema to judge.
+  CHECK(plan(R"({"i":"99999999999999999999","n":"1e400"})", true, false) ==
+        R"({"i":"99999999999999999999","n":"1e400"})");
+  CHECK(plan(R"({"i":1})", false, true) == R"({"i":1,"d":3.0,"e":{"x":[1,"y"]},"t":[]})");
+}

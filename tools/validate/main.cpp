@@ -8,10 +8,6 @@
 int main(int argc, char** argv) {
   ev::pipeline::RunOptions run;
   ev::stages::ValidateOptions opt;
-  bool no_format = false;
-  std::string time_out = "rfc3339";
-  std::string time_unit = "auto";
-  std::string max_invalid;
   CLI::App app{
       "Validate events against a JSON Schema (draft 2020-12): valid events pass byte for "
       "byte, invalid ones go to --on-error/--reject with every violation listed; optional "
@@ -31,8 +27,9 @@ int main(int argc, char** argv) {
                  "directory of other schema files (*.json) that $ref may name, by $id or file "
                  "name")
       ->type_name("DIR");
-  app.add_flag("--no-format", no_format,
-               "do not assert \"format\" (date-time, email, ...); by default they are checked");
+  app.add_flag_callback(
+      "--no-format", [&opt] { opt.schema_options.formats = false; },
+      "do not assert \"format\" (date-time, email, ...); by default they are checked");
   app.add_option("--max-errors-per-event", opt.max_errors,
                  "list at most N violations per invalid event (default 100)")
       ->type_name("N");
@@ -44,39 +41,32 @@ int main(int argc, char** argv) {
   app.add_flag("--coerce", opt.normalize.coerce,
                "turn numeric strings into numbers and \"true\"/\"false\" into booleans where "
                "the schema's type asks for them");
-  app.add_option("--normalize-time", opt.normalize_time,
-                 "rewrite this field (RFC 3339 with any offset, or an epoch number) as RFC 3339 "
-                 "UTC with milliseconds")
-      ->type_name("FIELD");
-  app.add_option("--time-out", time_out, "with --normalize-time: rfc3339 (default) or epoch-ms")
+  auto* normalize_time =
+      app.add_option("--normalize-time", opt.normalize_time,
+                     "rewrite this field (RFC 3339 with any offset, or an epoch number) as RFC "
+                     "3339 UTC with milliseconds")
+          ->type_name("FIELD");
+  app.add_option("--time-out", opt.time_out, "with --normalize-time: rfc3339 (default) or epoch-ms")
       ->check(CLI::IsMember({"rfc3339", "epoch-ms"}))
+      ->needs(normalize_time)
       ->type_name("FORMAT");
-  app.add_option("--time-unit", time_unit,
-                 "with --normalize-time: unit of epoch numbers: s, ms, us, ns or auto (default, "
-                 "by magnitude)")
-      ->type_name("UNIT");
+  ev::cli::add_epoch_unit_option(app, "--time-unit", opt.time_unit,
+                                 "with --normalize-time: unit of epoch numbers: s, ms, us, ns or "
+                                 "auto (default, by magnitude)")
+      ->needs(normalize_time);
   app.add_option("--report", opt.report,
                  "write a data-quality report (JSON: totals, counts by category, keyword and "
                  "instance path, first examples) at the end")
       ->type_name("FILE");
   app.add_option("--junit", opt.junit, "write a JUnit XML report at the end, for CI systems")
       ->type_name("FILE");
-  app.add_option("--max-invalid", max_invalid,
+  app.add_option("--max-invalid", opt.max_invalid,
                  "exit 1 with a one-line summary when more than N events (or P% of the "
                  "events) are invalid")
       ->type_name("N|P%");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
     opt.program = run.program;
-    opt.schema_options.formats = !no_format;
-    opt.time_out_epoch_ms = time_out == "epoch-ms";
-    auto unit = ev::time::parse_epoch_unit(time_unit);
-    if (!unit) return std::unexpected(unit.error());
-    opt.time_unit = *unit;
-    if (!max_invalid.empty()) {
-      auto limit = ev::validate::InvalidLimit::parse(max_invalid);
-      if (!limit) return std::unexpected(limit.error());
-      opt.max_invalid = *limit;
-    }
+    opt.events_on_stdout = run.output == "-";
     auto stage = ev::stages::make_validate(opt);
     if (!stage) return std::unexpected(stage.error());
     return ev::cli::StageSetup{std::move(*stage), nullptr};
