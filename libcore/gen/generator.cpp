@@ -11,6 +11,8 @@
 #include <limits>
 #include <string_view>
 
+#include "libcore/time/timestamp.h"
+
 namespace ev::gen {
 namespace {
 
@@ -178,19 +180,6 @@ int64_t floor_div(int64_t a, int64_t b) {
 int64_t ceil_div(int64_t a, int64_t b) {
   const int64_t q = a / b;
   return (a % b > 0) ? q + 1 : q;
-}
-
-// Howard Hinnant's civil_from_days; runs once per day of event time.
-void civil_from_days(int64_t days, int64_t& year, unsigned& month, unsigned& day) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
 }
 
 // --- Writing. Callers guarantee room (kMaxLine per line). ---
@@ -508,7 +497,7 @@ char* Generator::write_ts(char* p, time::Timestamp ts) {
   if (day != cached_day_) {
     int64_t year;  // 1677..2262 for any int64 nanosecond time: always four digits
     unsigned month, mday;
-    civil_from_days(day, year, month, mday);
+    time::civil_from_days(day, year, month, mday);  // once per day of event time
     char* d =
         put2(put2(day_text_, static_cast<uint64_t>(year) / 100), static_cast<uint64_t>(year) % 100);
     d = put2(put(d, "-"), month);
