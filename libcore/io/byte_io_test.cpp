@@ -12,19 +12,13 @@
 #include "libcore/io/byte_source.h"
 #include "libcore/io/glob.h"
 #include "libcore/io/line_reader.h"
+#include "libcore/testing/temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ev-io-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using ev::testing::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -1,5 +1,9 @@
 #include "libcore/pipeline/control.h"
 
+#include <simdjson.h>
+
+#include "libcore/json/event.h"
+#include "libcore/json/event_time.h"
 #include "libcore/json/json_writer.h"
 #include "libcore/time/timestamp.h"
 
@@ -30,6 +34,23 @@ std::string_view control_kind(std::string_view line) {
   std::string_view kind = line.substr(i + 1, end - i - 1);
   if (kind.find('\\') != std::string_view::npos) return {};
   return kind;
+}
+
+Result<int64_t> watermark_time(std::string_view line) {
+  // Rare (one per watermark, not per event): a parser of its own is fine.
+  simdjson::padded_string padded(line);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  simdjson::ondemand::value t;
+  auto err = parser.iterate(padded).get(doc);
+  if (!err) err = doc.get_object().get(obj);
+  if (!err) err = obj.find_field_unordered("t").get(t);
+  if (err == simdjson::NO_SUCH_FIELD) return data_error("watermark line without \"t\"");
+  if (err) return data_error("watermark line: " + json::describe(err));
+  auto time = json::time_of(t, time::EpochUnit::kAuto);
+  if (!time) return data_error("watermark line: \"t\" is not a time: " + time.error().message);
+  return time;
 }
 
 std::string make_watermark_line(int64_t t_ns) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "libcore/base/status.h"
+
 namespace ev::pipeline {
 
 // True if `line` is a control line.
@@ -19,6 +21,10 @@ bool is_control_line(std::string_view line);
 // The kind of a control line ("watermark", "barrier"), or empty when the "$ev"
 // value is not a plain string.
 std::string_view control_kind(std::string_view line);
+
+// The time of a watermark line ({"$ev":"watermark","t":...}, "t" an RFC 3339 string or
+// an epoch number). Fails with kData when the line has no valid "t".
+Result<int64_t> watermark_time(std::string_view line);
 
 // Canonical control lines.
 std::string make_watermark_line(int64_t t_ns);

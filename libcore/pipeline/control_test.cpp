@@ -29,3 +29,14 @@ TEST_CASE("control: canonical lines") {
   CHECK(ev::pipeline::make_barrier_line(7) == R"({"$ev":"barrier","id":7})");
   CHECK(is_control_line(ev::pipeline::make_barrier_line(1)));
 }
+
+TEST_CASE("control: the time of a watermark line") {
+  using ev::pipeline::watermark_time;
+  auto t = watermark_time(ev::pipeline::make_watermark_line(1714557600123000000));
+  REQUIRE(t.has_value());
+  CHECK(*t == 1714557600123000000);
+  CHECK(*watermark_time(R"({"$ev":"watermark","t":1714557600123})") == 1714557600123000000);
+  CHECK_FALSE(watermark_time(R"({"$ev":"watermark"})").has_value());
+  CHECK_FALSE(watermark_time(R"({"$ev":"watermark","t":"soon"})").has_value());
+  CHECK_FALSE(watermark_time(R"({"$ev":"watermark","t":)").has_value());
+}

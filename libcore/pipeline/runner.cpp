@@ -193,6 +193,14 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   Status idle_status;
   for (const auto& name : *inputs) {
     if (stop_requested()) break;
+    const bool resumable = name != "-" && name != "/dev/stdin" && !opt.source.follow;
+    auto resume = stage.on_source_begin(name, resumable);
+    if (!resume) {
+      failure = std::unexpected(resume.error());
+      break;
+    }
+    if (*resume == UINT64_MAX) continue;
+    const uint64_t skip_lines = resumable ? *resume : 0;
     auto src = io::open_source(name, opt.source);
     if (!src) {
       failure = std::unexpected(src.error());
@@ -210,6 +218,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     const std::string& source_name = reader.name();
     io::Line line;
     last_unterminated = false;
+    bool ended = false;
     for (;;) {
       auto more = reader.next(line);
       if (!more) {
@@ -220,7 +229,19 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
         failure = idle_status;
         break;
       }
-      if (!*more) break;
+      if (!*more) {
+        ended = true;
+        if (line.number < skip_lines) {
+          failure = make_error(ErrorKind::kState,
+                               "has " + std::to_string(line.number) + " lines, but " +
+                                   std::to_string(skip_lines) +
+                                   " were read before the checkpoint being resumed (was it "
+                                   "changed or replaced?)",
+                               source_name);
+        }
+        break;
+      }
+      if (line.number <= skip_lines) continue;  // read by the run being resumed
       Status st;
       const uint64_t lines_before = out.lines();
       if (is_control_line(line.text) && !line.oversize && check_line(line.text).empty()) {
@@ -269,13 +290,14 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     }
     report.bytes_in += reader.bytes_read();
     if (!failure) break;
+    if (ended) stage.on_source_end(name);
   }
 
   if (stop_requested()) end.interrupted = true;
   // Finish: the stage emits what it holds, then everything is flushed and closed.
   if (failure || failure.error().kind != ErrorKind::kPipe) {
     const uint64_t lines_before = out.lines();
-    Status fin = stage.on_finish(emitter);
+    Status fin = failure && end.interrupted ? stage.on_stop(emitter) : stage.on_finish(emitter);
     if (failure && !fin) failure = fin;
     if (last_unterminated && out.lines() == lines_before) out.omit_final_newline();
   }
@@ -284,7 +306,10 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   if (failure && !closed) failure = closed;
   report.seconds = static_cast<double>(clock.mono_ns() - started) / 1e9;
   // Last, whatever ended the run (a closed pipe too): the stage's side outputs.
-  Status ended = stage.on_end(report, failure && !end.interrupted);
+  const Outcome outcome = !failure         ? Outcome::kFailed
+                          : end.interrupted ? Outcome::kStopped
+                                            : Outcome::kComplete;
+  Status ended = stage.on_end(report, outcome);
   if (failure && !ended) failure = ended;
   if (!failure) return std::unexpected(failure.error());
   return end;

@@ -274,9 +274,9 @@ TEST_CASE("runner: on_end comes last, with the run's time and whether it was com
     ev::Status on_event(ev::json::Event& e, ev::pipeline::Emitter& out) override {
       return out.emit(e.raw());
     }
-    ev::Status on_end(const RunReport& report, bool complete) override {
+    ev::Status on_end(RunReport& report, ev::pipeline::Outcome outcome) override {
       seconds = report.seconds;
-      was_complete = complete;
+      was_complete = outcome == ev::pipeline::Outcome::kComplete;
       ++calls;
       return {};
     }

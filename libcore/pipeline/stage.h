@@ -46,6 +46,13 @@ class Emitter {
   virtual RunReport& report() = 0;
 };
 
+// How a run ended, for Stage::on_end.
+enum class Outcome {
+  kComplete,  // all input was read and the run succeeded
+  kStopped,   // a stop was requested (SIGINT/SIGTERM) and the run drained cleanly
+  kFailed,    // an error ended the run (also a closed downstream pipe)
+};
+
 class Stage {
  public:
   virtual ~Stage() = default;
@@ -55,13 +62,27 @@ class Stage {
   virtual Status on_control(std::string_view line, Emitter& out) { return out.emit_control(line); }
   // The input has nothing ready; the runner flushes output after this returns.
   virtual Status on_idle(Emitter&) { return {}; }
-  // The input ended or a stop was requested: emit whatever is held back.
+  // The input ended (or a run failed): emit whatever is held back.
   virtual Status on_finish(Emitter&) { return {}; }
+  // A stop was requested before the input ended. By default the same as on_finish; a
+  // stage with a state snapshot may keep what it holds for the next run instead.
+  virtual Status on_stop(Emitter& out) { return on_finish(out); }
   // Called last, after the outputs are closed and `report` is complete (seconds too),
-  // however the run ended: also after a failure, a stop request or a closed pipe.
-  // `complete` is false unless all input was read and the run succeeded. For side
-  // outputs written at the end (ev-validate's reports); an error here fails the run.
-  virtual Status on_end(const RunReport& /*report*/, bool /*complete*/) { return {}; }
+  // however the run ended: also after a failure, a stop request or a closed pipe. For
+  // side outputs written at the end (ev-validate's reports, ev-dedupe's snapshot) and
+  // counters known only then (added to `report` before --stats prints it); an error
+  // here fails the run.
+  virtual Status on_end(RunReport& /*report*/, Outcome /*outcome*/) { return {}; }
+  // The runner opens input `source` (its name as given; "-" is standard input, which
+  // `resumable` is false for). Returns how many of its lines were read by an earlier
+  // run, which the runner then skips without counting them (UINT64_MAX: all of it,
+  // and the input is not opened); a stage restoring a checkpoint resumes this way.
+  // An error ends the run.
+  virtual Result<uint64_t> on_source_begin(std::string_view /*source*/, bool /*resumable*/) {
+    return 0;
+  }
+  // Input `source` was read to its end (not called when a run stops or fails midway).
+  virtual void on_source_end(std::string_view /*source*/) {}
   // The runner rejected a line before the stage could see it (too long, NUL byte,
   // invalid UTF-8, not an object, invalid JSON under check_json); --on-error has been
   // applied already. For stages that report on bad input (ev-validate).

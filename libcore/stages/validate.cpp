@@ -151,9 +151,9 @@ class Validate final : public pipeline::Stage {
     return {};
   }
 
-  Status on_end(const pipeline::RunReport& report, bool complete) override {
+  Status on_end(pipeline::RunReport& report, pipeline::Outcome outcome) override {
     // A run that failed only because of --max-invalid did read all its input.
-    complete = complete || limit_failed_;
+    const bool complete = outcome == pipeline::Outcome::kComplete || limit_failed_;
     const validate::InvalidLimit* limit = limit_ ? &*limit_ : nullptr;
     Status st = report_.write(quality_.to_json(report.in, normalized_, limit, complete));
     Status sj = junit_.write(quality_.to_junit(report.in, report.seconds, limit, complete));

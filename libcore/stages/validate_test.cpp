@@ -9,30 +9,14 @@
 
 #include "libcore/base/diag.h"
 #include "libcore/pipeline/runner.h"
+#include "libcore/testing/temp_dir.h"
 
 namespace fs = std::filesystem;
 using ev::stages::ValidateOptions;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ev-validate-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name, const std::string& content) const {
-    std::ofstream(path / name, std::ios::binary) << content;
-    return (path / name).string();
-  }
-  std::string read(const std::string& name) const {
-    std::ifstream in(path / name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-};
+using ev::testing::TempDir;
 
 struct Outcome {
   ev::Result<ev::pipeline::RunEnd> end;

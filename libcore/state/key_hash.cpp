@@ -48,30 +48,39 @@ KeyHasher::~KeyHasher() = default;
 
 void KeyHasher::reset() { buf_.clear(); }
 
+template <class Fill>
+Status KeyHasher::add_tagged(char tag, Fill&& fill) {
+  // Header first, payload straight after it, then the length is patched in.
+  const size_t header = buf_.size();
+  buf_.push_back(tag);
+  buf_.append(kLengthBytes, '\0');
+  const size_t payload = buf_.size();
+  if (Status st = fill(buf_); !st) {
+    buf_.resize(header);
+    return st;
+  }
+  store_length(buf_, header + 1, buf_.size() - payload);
+  return {};
+}
+
 Status KeyHasher::add(simdjson::ondemand::value value) {
   od::json_type type;
   if (auto error = value.type().get(type)) {
     return data_error(std::string("malformed JSON: ") + simdjson::error_message(error));
   }
-  // Header first, payload straight after it, then the length is patched in.
-  const size_t header = buf_.size();
-  buf_.push_back(tag_for(type));
-  buf_.append(kLengthBytes, '\0');
-  const size_t payload = buf_.size();
-  if (type == od::json_type::string) {
+  return add_tagged(tag_for(type), [&](std::string& buf) -> Status {
+    if (type != od::json_type::string) return json::append_canonical(value, buf);
     // The unescaped bytes identify a string exactly as its canonical text does.
     auto bytes = json::string_bytes(value);
-    if (!bytes) {
-      buf_.resize(header);
-      return std::unexpected(std::move(bytes.error()));
-    }
-    buf_.append(*bytes);
-  } else if (auto status = json::append_canonical(value, buf_); !status) {
-    buf_.resize(header);
-    return status;
-  }
-  store_length(buf_, header + 1, buf_.size() - payload);
-  return {};
+    if (!bytes) return std::unexpected(std::move(bytes.error()));
+    buf.append(*bytes);
+    return {};
+  });
+}
+
+Status KeyHasher::add_document(simdjson::ondemand::document& doc) {
+  return add_tagged(key_tag::kObject,
+                    [&](std::string& buf) { return json::append_canonical(doc, buf); });
 }
 
 void KeyHasher::add_missing() { add_bytes(key_tag::kMissing, {}); }

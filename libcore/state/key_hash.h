@@ -57,6 +57,8 @@ class KeyHasher {
   // Adds one field value (consumed). Fails with kData on malformed JSON or nesting deeper
   // than json::kMaxCanonicalDepth; the key is then unchanged.
   Status add(simdjson::ondemand::value value);
+  // Adds a whole document (an object) as one value: the key of the whole event.
+  Status add_document(simdjson::ondemand::document& doc);
   // Adds a field that the event does not have.
   void add_missing();
   // Adds raw bytes with a caller-chosen tag (for keys that are not JSON values).
@@ -66,6 +68,8 @@ class KeyHasher {
   Hash128 digest128() const;
 
  private:
+  template <class Fill>
+  Status add_tagged(char tag, Fill&& fill);
   // Tagged, length-prefixed canonical bytes of the key so far. Values are canonicalized
   // straight into it, so a warm hasher does not allocate.
   std::string buf_;
