@@ -196,6 +196,7 @@ class Dedupe final : public pipeline::Stage {
     report.add_extra("expired", expired_);
     report.add_extra("evicted", evicted());
     report.add_extra("keys", live_keys());
+    report.add_extra("key_bytes", key_bytes());
     if (opt_.keep == Keep::kLast) {
       report.add_extra("held", held_.size());
       if (restored_held_ > 0) report.add_extra("restored_held", restored_held_);
@@ -599,6 +600,11 @@ class Dedupe final : public pipeline::Stage {
     if (table128_) return table128_->evicted();
     if (table64_) return table64_->evicted();
     return evicted_held_;
+  }
+  uint64_t key_bytes() const {
+    if (table128_) return table128_->bytes();
+    if (table64_) return table64_->bytes();
+    return held_bytes_;
   }
   uint64_t live_keys() const {
     if (table128_) return table128_->live();

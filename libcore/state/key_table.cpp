@@ -1,6 +1,8 @@
 #include "libcore/state/key_table.h"
 
 #include <algorithm>
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -29,9 +31,36 @@ uint64_t home(uint64_t spread, uint64_t cap) {
   return static_cast<uint64_t>((static_cast<unsigned __int128>(spread) * cap) >> 64);
 }
 
-struct FreeDeleter {
-  void operator()(unsigned char* p) const { std::free(p); }
+// Slot arrays of 64 KiB and more are mapped straight from the kernel and unmapped
+// when a shard moves: freed into malloc's heap, the old arrays of growing shards
+// would stay resident as fragments (tens of MB for millions of keys).
+constexpr size_t kMapFrom = 64 * 1024;
+
+struct SlotsDeleter {
+  size_t bytes = 0;
+  void operator()(unsigned char* p) const {
+    if (bytes >= kMapFrom) {
+      ::munmap(p, bytes);
+    } else {
+      std::free(p);
+    }
+  }
 };
+
+// Zeroed memory for `n` slots of `slot` bytes.
+std::unique_ptr<unsigned char[], SlotsDeleter> allocate_slots(uint64_t n, size_t slot) {
+  const size_t bytes = n * slot;
+  if (bytes == 0) return {nullptr, SlotsDeleter{0}};
+  void* p;
+  if (bytes >= kMapFrom) {
+    p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+  } else {
+    p = std::calloc(n, slot);
+    if (p == nullptr) throw std::bad_alloc();
+  }
+  return {static_cast<unsigned char*>(p), SlotsDeleter{bytes}};
+}
 
 constexpr size_t kSample = 1024;
 
@@ -39,7 +68,7 @@ constexpr size_t kSample = 1024;
 
 template <class Key>
 struct KeyTable<Key>::Shard {
-  std::unique_ptr<unsigned char[], FreeDeleter> slots;
+  std::unique_ptr<unsigned char[], SlotsDeleter> slots;
   uint64_t cap = 0;
   uint64_t used = 0;
 
@@ -146,23 +175,21 @@ void KeyTable<Key>::make_room(Shard& s) {
     const bool load_ok = (s.used + 1) * 5 <= s.cap * 4;  // load stays <= 0.8
     if (keys_ok && load_ok) return;
     if (!load_ok) {
-      uint64_t dead = 0;
-      for (uint64_t i = 0; i < s.cap; ++i) {
-        const unsigned char* slot = s.at(i);
-        dead += !BitsOf<Key>::empty(Shard::key(slot)) && Shard::tick(slot) < floor_;
+      // The dead go first, in place. The shard grows only when its live entries fill
+      // more than 76% of it, so dead entries never make the table larger, and each
+      // purge leaves room for at least 4% more inserts before the next.
+      purge(s, 0);
+      if ((s.used + 1) * 100 > s.cap * 76) {
+        const uint64_t grown = std::max(s.cap + s.cap / 8, s.cap + 8);
+        const bool fits = (capacity_ - s.cap + grown) * kSlotBytes <= limits_.max_bytes;
+        // (Past a few rounds of eviction the shard grows anyway: a budget too small
+        // for one more slot here would otherwise never make progress.)
+        if (fits || round >= 16) {
+          rebuild(s, grown);
+          continue;
+        }
       }
-      if (dead > 0 && dead >= s.cap / 8) {  // enough to purge in place
-        rebuild(s, s.cap, 0);
-        continue;
-      }
-      const uint64_t grown = std::max(s.cap + s.cap / 4, s.cap + 8);
-      const bool fits = (capacity_ - s.cap + grown) * kSlotBytes <= limits_.max_bytes;
-      // (Past a few rounds of eviction the shard grows anyway: a budget too small for
-      // one more slot here would otherwise never make progress.)
-      if (fits || round >= 16) {
-        rebuild(s, grown, 0);
-        continue;
-      }
+      if ((s.used + 1) * 5 <= s.cap * 4) continue;
     } else if (round == 0) {  // too many keys: purging the dead may be enough
       const uint64_t before = used_;
       purge_all();
@@ -173,32 +200,66 @@ void KeyTable<Key>::make_room(Shard& s) {
 }
 
 template <class Key>
-void KeyTable<Key>::rebuild(Shard& s, uint64_t new_cap, uint64_t evict_below) {
-  auto* raw = static_cast<unsigned char*>(std::calloc(new_cap, kSlotBytes));
-  if (raw == nullptr && new_cap > 0) throw std::bad_alloc();
+void KeyTable<Key>::rebuild(Shard& s, uint64_t new_cap) {
   Shard fresh;
-  fresh.slots.reset(raw);
+  fresh.slots = allocate_slots(new_cap, kSlotBytes);
   fresh.cap = new_cap;
   for (uint64_t i = 0; i < s.cap; ++i) {
     const unsigned char* slot = s.at(i);
     const Key k = Shard::key(slot);
     if (BitsOf<Key>::empty(k)) continue;
-    const uint32_t t = Shard::tick(slot);
-    if (t < floor_ || t < evict_below) {
+    if (Shard::tick(slot) < floor_) {
       --used_;
-      if (t >= floor_) ++evicted_;
       continue;
     }
-    fresh.put(k, t);
+    fresh.put(k, Shard::tick(slot));
   }
   capacity_ = capacity_ - s.cap + new_cap;
   s = std::move(fresh);
 }
 
 template <class Key>
+void KeyTable<Key>::purge(Shard& s, uint64_t evict_below) {
+  if (s.used == 0) return;
+  // Linear probing cleaned in place (Knuth's Algorithm R, for many deletions at once):
+  // walking the slots in probe order from an empty one, each dropped entry empties
+  // its slot and each kept entry moves back to the first empty slot from its home.
+  // Only a run with a hole punched in it since its last empty slot can move entries.
+  uint64_t start = 0;
+  while (!BitsOf<Key>::empty(Shard::key(s.at(start)))) ++start;  // load < 1: one exists
+  bool holes = false;
+  for (uint64_t n = 1; n <= s.cap; ++n) {
+    uint64_t i = start + n;
+    if (i >= s.cap) i -= s.cap;
+    unsigned char* slot = s.at(i);
+    const Key k = Shard::key(slot);
+    if (BitsOf<Key>::empty(k)) {
+      holes = false;
+      continue;
+    }
+    const uint32_t t = Shard::tick(slot);
+    if (t < floor_ || t < evict_below) {
+      if (t >= floor_) ++evicted_;
+      std::memset(slot, 0, kSlotBytes);
+      --s.used;
+      --used_;
+      holes = true;
+      continue;
+    }
+    if (!holes) continue;
+    uint64_t j = home(BitsOf<Key>::spread(k), s.cap);
+    while (j != i && !BitsOf<Key>::empty(Shard::key(s.at(j)))) j = j + 1 == s.cap ? 0 : j + 1;
+    if (j != i) {
+      std::memcpy(s.at(j), slot, kSlotBytes);
+      std::memset(slot, 0, kSlotBytes);
+    }
+  }
+}
+
+template <class Key>
 void KeyTable<Key>::purge_all() {
   for (size_t i = 0; i < kShards; ++i) {
-    if (shards_[i].used > 0) rebuild(shards_[i], shards_[i].cap, 0);
+    purge(shards_[i], 0);
   }
 }
 
@@ -247,7 +308,7 @@ void KeyTable<Key>::evict_oldest() {
   // the sample saw older ones, else `at` itself too, so that something goes.
   const uint64_t limit = older_exist ? at : uint64_t{at} + 1;
   for (size_t i = 0; i < kShards; ++i) {
-    if (shards_[i].used > 0) rebuild(shards_[i], shards_[i].cap, limit);
+    purge(shards_[i], limit);
   }
 }
 

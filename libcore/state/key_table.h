@@ -3,9 +3,10 @@
 // of the key's last sighting; a slot is 20 bytes (128-bit) or 12 bytes (64-bit).
 //
 // Layout: 256 shards chosen by the digest's top byte, each an open-addressing table
-// with linear probing. A shard grows by 1.25x when its load would pass 0.8, so the
-// table holds 25-31 bytes per live 128-bit key (15-19 for 64-bit), and growing copies
-// one shard (1/256 of the table), never the whole table at once. The digest 0 marks
+// with linear probing, at most 80% full. When a shard fills, its dead entries are
+// purged in place; it grows by 1/8 only when live entries fill more than 76% of it,
+// so the table holds 26-30 bytes per live 128-bit key (16-18 for 64-bit), and
+// growing copies one shard (1/256 of the table), never the whole table at once. The digest 0 marks
 // an empty slot, so a key whose digest is 0 is stored as 1.
 //
 // Expiry: entries whose tick is below the floor (set_floor) are dead. see() treats
@@ -74,9 +75,11 @@ class KeyTable {
   const Shard& shard_of(const Key& key) const;
   // Makes room for one more entry in `shard`; false if the limits leave none.
   void make_room(Shard& shard);
-  // Moves `shard` into `new_cap` slots, dropping the dead and evicting the live
-  // entries with a tick below `evict_below` (0: none).
-  void rebuild(Shard& shard, uint64_t new_cap, uint64_t evict_below);
+  // Moves `shard` into `new_cap` slots, dropping the dead.
+  void rebuild(Shard& shard, uint64_t new_cap);
+  // Drops the dead and evicts the live entries with a tick below `evict_below` (0:
+  // none), in place.
+  void purge(Shard& shard, uint64_t evict_below);
   void purge_all();
   void evict_oldest();
   uint64_t next_random();
