@@ -665,7 +665,7 @@ Result<std::unique_ptr<pipeline::Stage>> make_dedupe(const DedupeOptions& opt) {
   std::vector<json::FieldPath> keys;
   if (!opt.key.empty()) {
     auto parsed = json::parse_field_path_list(opt.key);
-    if (!parsed) return std::unexpected(parsed.error());
+    if (!parsed) return usage_error("--key: " + parsed.error().message);
     keys = std::move(*parsed);
   }
   std::optional<json::FieldPath> time_path;
@@ -677,6 +677,11 @@ Result<std::unique_ptr<pipeline::Stage>> make_dedupe(const DedupeOptions& opt) {
   time::Clock& clock = opt.clock ? *opt.clock : time::SystemClock::instance();
   auto stage = std::make_unique<Dedupe>(opt, std::move(keys), std::move(time_path), clock);
   if (auto st = stage->restore(); !st) return std::unexpected(st.error());
+  if (!opt.state.empty()) {
+    // A state file that cannot be written fails now, not after the whole input.
+    auto probe = state::SnapshotWriter::create(opt.state, kKind);
+    if (!probe) return std::unexpected(probe.error());
+  }
   if (auto st = stage->open_duplicates(); !st) return std::unexpected(st.error());
   return stage;
 }
