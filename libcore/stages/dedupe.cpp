@@ -121,6 +121,10 @@ class Dedupe final : public pipeline::Stage {
     }
     cur_line_ = event.line();
 
+    // The key first: its slot is fetched from memory while the time is parsed.
+    if (auto st = hash_key(event); !st) return out.reject(event, st.error().message);
+    if (table128_) table128_->prefetch(digest128_);
+    if (table64_) table64_->prefetch(digest64_);
     int64_t t = 0;
     if (mode_ == TimeMode::kEvent) {
       auto et = json::event_time(event, *time_path_, opt_.time_unit);
@@ -129,7 +133,6 @@ class Dedupe final : public pipeline::Stage {
     } else if (mode_ == TimeMode::kProcessing) {
       t = clock_.now_ns();
     }
-    if (auto st = hash_key(event); !st) return out.reject(event, st.error().message);
 
     if (mode_ != TimeMode::kNone) {
       if (t > max_t_) {

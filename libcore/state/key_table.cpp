@@ -151,6 +151,13 @@ bool KeyTable<Key>::see(Key key, uint32_t tick) {
 }
 
 template <class Key>
+void KeyTable<Key>::prefetch(Key key) const {
+  key = BitsOf<Key>::stored(key);
+  const Shard& s = shard_of(key);
+  if (s.cap > 0) __builtin_prefetch(s.at(home(BitsOf<Key>::spread(key), s.cap)));
+}
+
+template <class Key>
 bool KeyTable<Key>::contains(Key key) const {
   key = BitsOf<Key>::stored(key);
   const Shard& s = shard_of(key);

@@ -49,6 +49,9 @@ class KeyTable {
   // to max(tick, its tick) and returns true (a repeat). Otherwise stores it with
   // `tick` (evicting first if the table is full) and returns false.
   bool see(Key key, uint32_t tick);
+  // Starts loading the memory see(key) will probe (the table is mostly cache misses):
+  // call it early, do other work, then see().
+  void prefetch(Key key) const;
   // Whether `key` is present and live (no change).
   bool contains(Key key) const;
 
