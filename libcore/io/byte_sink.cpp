@@ -64,8 +64,11 @@ class FdSink final : public ByteSink {
       fd_ = -1;
       if (r != 0) return io_error(std::string("close: ") + std::strerror(errno), name_);
     }
-    if (!partial_.empty() && ::rename(partial_.c_str(), name_.c_str()) != 0) {
-      return io_error(std::string("rename: ") + std::strerror(errno), partial_);
+    if (!partial_.empty()) {
+      if (::rename(partial_.c_str(), name_.c_str()) != 0) {
+        return io_error(std::string("rename: ") + std::strerror(errno), partial_);
+      }
+      sync_parent_dir(name_);  // the file was synced; now its new name
     }
     return {};
   }
@@ -345,6 +348,25 @@ Result<std::unique_ptr<ByteSink>> open_rotating_sink(const RotateOptions& option
                        options.pattern);
   }
   return std::unique_ptr<ByteSink>(std::make_unique<RotatingSink>(options));
+}
+
+Status check_side_output(std::string_view path, std::string_view option,
+                         bool events_on_stdout) {
+  if (path == "-" || (events_on_stdout && path == "/dev/stdout")) {
+    return usage_error(std::string(option) +
+                       ": standard output carries the events; name a file (or /dev/stderr)");
+  }
+  return {};
+}
+
+void sync_parent_dir(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
 
 }  // namespace ev::io

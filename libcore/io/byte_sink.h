@@ -50,6 +50,15 @@ struct SinkOptions {
 // created/truncated. ".zst"/".gz" suffixes compress. Fails with kIo naming the path.
 Result<std::unique_ptr<ByteSink>> open_sink(std::string_view path, const SinkOptions& options = {});
 
+// A side output (a report, an audit trail) may not go where the events go: fails with
+// kUsage ("OPTION: standard output carries the events; ...") when `path` is "-", or
+// /dev/stdout while the events are on standard output.
+Status check_side_output(std::string_view path, std::string_view option, bool events_on_stdout);
+
+// Makes a rename in the directory of `path` durable (fsync of the directory);
+// best effort: a directory that cannot be opened is left alone.
+void sync_parent_dir(const std::string& path);
+
 // A sink collecting everything in memory (tests).
 class MemorySink final : public ByteSink {
  public:

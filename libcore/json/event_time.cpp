@@ -16,12 +16,9 @@ Result<time::Timestamp> time_of(od::value value, time::EpochUnit unit) {
     return time::parse_time_text(*text, unit);
   }
   if (type == od::json_type::number) {
-    std::string_view token = value.raw_json_token();
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t' ||
-                              token.back() == '\n' || token.back() == '\r')) {
-      token.remove_suffix(1);
-    }
-    return time::parse_epoch_text(token, unit);
+    auto token = raw_text(value);
+    if (!token) return std::unexpected(token.error());
+    return time::parse_epoch_text(*token, unit);
   }
   return data_error("expected an RFC 3339 string or an epoch number");
 }

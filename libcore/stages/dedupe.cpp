@@ -102,9 +102,9 @@ class Dedupe final : public pipeline::Stage {
 
   Status open_duplicates() {
     if (opt_.duplicates.empty()) return {};
-    if (opt_.duplicates == "-" || (opt_.events_on_stdout && opt_.duplicates == "/dev/stdout")) {
-      return usage_error(
-          "--duplicates: standard output carries the events; name a file (or /dev/stderr)");
+    if (auto st = io::check_side_output(opt_.duplicates, "--duplicates", opt_.events_on_stdout);
+        !st) {
+      return st;
     }
     auto sink = io::open_sink(opt_.duplicates);
     if (!sink) return std::unexpected(sink.error());
@@ -295,13 +295,13 @@ class Dedupe final : public pipeline::Stage {
       if (n_keys > r.remaining() / (width + 4)) return r.corrupt("more keys than bytes");
       for (uint64_t i = 0; i < n_keys; ++i) {
         Hash128 k;
-        if (st = r.raw(&k, width); !st) return st;
-        auto t = r.u32();
-        if (!t) return std::unexpected(t.error());
+        uint32_t tick = 0;
+        st = table128_ ? read_all(r, k.low, k.high, tick) : read_all(r, k.low, tick);
+        if (!st) return st;
         if (table128_) {
-          table128_->see(k, *t);
+          table128_->see(k, tick);
         } else {
-          table64_->see(k.low, *t);
+          table64_->see(k.low, tick);
         }
       }
       if (table128_) table128_->set_floor(floor);
@@ -310,8 +310,7 @@ class Dedupe final : public pipeline::Stage {
       for (uint64_t i = 0; i < n_keys; ++i) {
         Hash128 k;
         int64_t t = 0, last = 0;
-        if (st = r.raw(&k, sizeof k); !st) return st;
-        if (st = read_all(r, t, last); !st) return st;
+        if (st = read_all(r, k.low, k.high, t, last); !st) return st;
         auto line = r.bytes();
         if (!line) return std::unexpected(line.error());
         insert_held(k, std::move(*line), t, last);
@@ -363,19 +362,21 @@ class Dedupe final : public pipeline::Stage {
     if (table128_) {
       w.u64(table128_->live());
       table128_->for_each([&w](const Hash128& k, uint32_t tick) {
-        w.raw(&k, sizeof k);
+        w.u64(k.low);
+        w.u64(k.high);
         w.u32(tick);
       });
     } else if (table64_) {
       w.u64(table64_->live());
       table64_->for_each([&w](const uint64_t& k, uint32_t tick) {
-        w.raw(&k, sizeof k);
+        w.u64(k);
         w.u32(tick);
       });
     } else {
       w.u64(held_.size());
       for (const auto& [k, h] : held_) {
-        w.raw(&k, sizeof k);
+        w.u64(k.low);
+        w.u64(k.high);
         w.i64(h.t);
         w.i64(h.last);
         w.bytes(h.line);
@@ -508,7 +509,8 @@ class Dedupe final : public pipeline::Stage {
       }
       return {};
     }
-    if (!base_set_) return {};
+    // The floor moves one tick per quantum of event time: no division until then.
+    if (!base_set_ || forget_before < next_floor_at_) return {};
     uint32_t floor = tick_of(forget_before);
     if (tick_of(max_t_) >= kRebaseAt && floor > 0) {
       // The clock nears 2^32 ticks: move the base up to the floor.
@@ -519,6 +521,9 @@ class Dedupe final : public pipeline::Stage {
     }
     if (table128_) table128_->set_floor(floor);
     if (table64_) table64_->set_floor(floor);
+    const __int128 next = static_cast<__int128>(base_) +
+                          (static_cast<__int128>(floor) + 1) * static_cast<__int128>(quantum_);
+    next_floor_at_ = next > INT64_MAX ? INT64_MAX : static_cast<int64_t>(next);
     return {};
   }
 
@@ -636,6 +641,7 @@ class Dedupe final : public pipeline::Stage {
   int64_t control_wm_ = kNever;  // the largest watermark line seen
   int64_t wm_ = kNever;
   int64_t base_ = 0;  // time of tick 0
+  int64_t next_floor_at_ = kNever;  // forget_before from which the floor is one tick higher
   bool base_set_ = false;
   uint64_t seq_ = 0;  // the clock of keys without a horizon
 

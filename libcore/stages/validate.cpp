@@ -63,9 +63,8 @@ struct ReportFile {
 
 Result<ReportFile> open_report(const std::string& path, const char* option, bool stdout_taken) {
   if (path.empty()) return ReportFile{};
-  if (path == "-" || (stdout_taken && path == "/dev/stdout")) {
-    return usage_error(std::string(option) +
-                       ": standard output carries the events; name a file (or /dev/stderr)");
+  if (auto st = io::check_side_output(path, option, stdout_taken); !st) {
+    return std::unexpected(st.error());
   }
   io::SinkOptions so;
   so.atomic = true;

@@ -10,6 +10,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "libcore/io/byte_sink.h"
+
 namespace ev::state {
 namespace {
 
@@ -39,13 +41,6 @@ bool pread_all(int fd, char* out, size_t n, uint64_t at) {
     at += static_cast<uint64_t>(got);
   }
   return true;
-}
-
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
 }
 
 }  // namespace
@@ -132,12 +127,7 @@ Status SnapshotWriter::commit() {
     return io_error("cannot replace state: " + errno_text(errno), path_);
   }
   committed_ = true;
-  // The rename is durable once the directory is.
-  int dir = ::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  io::sync_parent_dir(path_);  // the rename is durable once the directory is
   return {};
 }
 
