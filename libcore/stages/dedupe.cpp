@@ -2,10 +2,8 @@
 
 #include <simdjson.h>
 
-#include <deque>
 #include <map>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "libcore/base/diag.h"
@@ -16,6 +14,7 @@
 #include "libcore/json/field_path.h"
 #include "libcore/json/json_writer.h"
 #include "libcore/pipeline/control.h"
+#include "libcore/state/input_positions.h"
 #include "libcore/state/key_hash.h"
 #include "libcore/state/key_table.h"
 #include "libcore/state/snapshot.h"
@@ -30,7 +29,6 @@ constexpr std::string_view kKind = "ev-dedupe";
 constexpr uint32_t kStateVersion = 1;
 constexpr int64_t kTicksPerHorizon = 65536;
 constexpr uint32_t kRebaseAt = 1u << 31;
-constexpr size_t kMaxFilesRemembered = 100000;
 constexpr uint64_t kHeldOverhead = 128;  // bytes per held event besides its line
 constexpr uint64_t kClockEvery = 1024;   // events between clock reads for checkpoints
 constexpr int64_t kNever = INT64_MIN;
@@ -71,7 +69,8 @@ class Dedupe final : public pipeline::Stage {
               : opt.processing_time ? TimeMode::kProcessing
                                     : TimeMode::kEvent),
         within_(opt.within.value_or(0)),
-        quantum_(std::max<int64_t>(1, within_ / kTicksPerHorizon)) {
+        quantum_(std::max<int64_t>(1, within_ / kTicksPerHorizon)),
+        positions_(opt.state) {
     state::KeyTableLimits limits;
     if (opt.max_keys > 0) limits.max_keys = opt.max_keys;
     limits.max_bytes = opt.max_memory;
@@ -119,7 +118,7 @@ class Dedupe final : public pipeline::Stage {
       since_clock_ = 0;
       if (auto st = maybe_checkpoint(out); !st) return st;
     }
-    cur_line_ = event.line();
+    positions_.set_line(event.line());
 
     // The key first: its slot is fetched from memory while the time is parsed.
     if (auto st = hash_key(event); !st) return out.reject(event, st.error().message);
@@ -150,7 +149,9 @@ class Dedupe final : public pipeline::Stage {
     return write_duplicate(event.raw(), &event);
   }
 
-  void on_bad_line(std::string_view, uint64_t line, std::string_view) override { cur_line_ = line; }
+  void on_bad_line(std::string_view, uint64_t line, std::string_view) override {
+    positions_.set_line(line);
+  }
 
   Status on_control(std::string_view line, pipeline::Emitter& out) override {
     const std::string_view kind = pipeline::control_kind(line);
@@ -220,38 +221,10 @@ class Dedupe final : public pipeline::Stage {
   // ---- resuming inputs ----
 
   Result<uint64_t> on_source_begin(std::string_view source, bool resumable) override {
-    cur_source_.clear();
-    cur_line_ = 0;
-    if (!resumable) return 0;
-    if (files_done_set_.contains(std::string(source))) {
-      diag::note(std::string(source) + ": read to its end before the checkpoint in " +
-                 opt_.state + "; skipping it");
-      return UINT64_MAX;
-    }
-    cur_source_ = source;
-    if (!resume_source_.empty() && source == resume_source_) {
-      diag::note(std::string(source) + ": resuming after line " + std::to_string(resume_line_) +
-                 " (checkpoint in " + opt_.state + ")");
-      cur_line_ = resume_line_;
-      resume_source_.clear();
-      return cur_line_;
-    }
-    return 0;
+    return positions_.begin(source, resumable);
   }
 
-  void on_source_end(std::string_view source) override {
-    if (cur_source_.empty() || opt_.state.empty()) return;
-    std::string name(source);
-    if (files_done_set_.insert(name).second) {
-      files_done_.push_back(std::move(name));
-      if (files_done_.size() > kMaxFilesRemembered) {
-        files_done_set_.erase(files_done_.front());
-        files_done_.pop_front();
-      }
-    }
-    cur_source_.clear();
-    cur_line_ = 0;
-  }
+  void on_source_end(std::string_view source) override { positions_.end(source); }
 
   // ---- state ----
 
@@ -276,17 +249,11 @@ class Dedupe final : public pipeline::Stage {
                             fingerprint() + " (use the same options, or another --state file)",
                         opt_.state);
     }
-    uint64_t n_files = 0, n_keys = 0, base_set = 0;
+    uint64_t n_keys = 0, base_set = 0;
     uint32_t floor = 0;
-    Status st = read_all(r, base_set, base_, max_t_, control_wm_, seq_, floor, resume_source_,
-                         resume_line_, n_files);
-    for (uint64_t i = 0; st && i < n_files; ++i) {
-      auto name = r.bytes();
-      if (!name) return std::unexpected(name.error());
-      files_done_set_.insert(*name);
-      files_done_.push_back(std::move(*name));
-    }
-    if (st) st = read_all(r, n_keys);
+    Status st = r.read(base_set, base_, max_t_, control_wm_, seq_, floor);
+    if (st) st = positions_.load(r);
+    if (st) st = r.read(n_keys);
     if (!st) return st;
     base_set_ = base_set != 0;
     wm_ = watermark();
@@ -296,7 +263,7 @@ class Dedupe final : public pipeline::Stage {
       for (uint64_t i = 0; i < n_keys; ++i) {
         Hash128 k;
         uint32_t tick = 0;
-        st = table128_ ? read_all(r, k.low, k.high, tick) : read_all(r, k.low, tick);
+        st = table128_ ? r.read(k.low, k.high, tick) : r.read(k.low, tick);
         if (!st) return st;
         if (table128_) {
           table128_->see(k, tick);
@@ -310,7 +277,7 @@ class Dedupe final : public pipeline::Stage {
       for (uint64_t i = 0; i < n_keys; ++i) {
         Hash128 k;
         int64_t t = 0, last = 0;
-        if (st = read_all(r, k.low, k.high, t, last); !st) return st;
+        if (st = r.read(k.low, k.high, t, last); !st) return st;
         auto line = r.bytes();
         if (!line) return std::unexpected(line.error());
         insert_held(k, std::move(*line), t, last);
@@ -322,27 +289,6 @@ class Dedupe final : public pipeline::Stage {
   }
 
  private:
-  template <class... T>
-  static Status read_all(state::SnapshotReader& r, T&... out) {
-    Status st;
-    auto one = [&](auto& v) {
-      if (!st) return;
-      using V = std::remove_reference_t<decltype(v)>;
-      if constexpr (std::is_same_v<V, std::string>) {
-        auto x = r.bytes();
-        if (x) v = std::move(*x); else st = std::unexpected(x.error());
-      } else if constexpr (sizeof(V) == 4) {
-        auto x = r.u32();
-        if (x) v = static_cast<V>(*x); else st = std::unexpected(x.error());
-      } else {
-        auto x = r.u64();
-        if (x) v = static_cast<V>(*x); else st = std::unexpected(x.error());
-      }
-    };
-    (one(out), ...);
-    return st;
-  }
-
   Status write_state() {
     auto created = state::SnapshotWriter::create(opt_.state, kKind);
     if (!created) return std::unexpected(created.error());
@@ -355,10 +301,7 @@ class Dedupe final : public pipeline::Stage {
     w.i64(control_wm_);
     w.u64(seq_);
     w.u32(table128_ ? table128_->floor() : table64_ ? table64_->floor() : 0);
-    w.bytes(cur_source_);
-    w.u64(cur_source_.empty() ? 0 : cur_line_);
-    w.u64(files_done_.size());
-    for (const auto& name : files_done_) w.bytes(name);
+    positions_.save(w);
     if (table128_) {
       w.u64(table128_->live());
       table128_->for_each([&w](const Hash128& k, uint32_t tick) {
@@ -654,12 +597,7 @@ class Dedupe final : public pipeline::Stage {
   uint64_t since_clock_ = 0;
   int64_t next_checkpoint_ = 0;
 
-  std::string cur_source_;  // the file being read (empty: none, or not resumable)
-  uint64_t cur_line_ = 0;   // the last line of it handled
-  std::deque<std::string> files_done_;
-  std::unordered_set<std::string> files_done_set_;
-  std::string resume_source_;
-  uint64_t resume_line_ = 0;
+  state::InputPositions positions_;  // how far each input was read, for a restart
 };
 
 }  // namespace

@@ -21,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "libcore/base/status.h"
 
@@ -77,6 +79,12 @@ class SnapshotReader {
   Result<int64_t> i64();
   Result<std::string> bytes(size_t max = 1u << 30);
   Status raw(void* data, size_t n);
+  // Reads one record into each of `out` in turn, as the writer wrote them: a
+  // std::string with bytes(), a 4-byte integer or enum with u32(), any other integer
+  // (int64_t written with i64, bool written as u64 0/1) with u64(). Stops at the
+  // first failure and leaves the rest unchanged.
+  template <class... T>
+  Status read(T&... out);
   // Records left (bytes before the trailer).
   uint64_t remaining() const { return end_ - pos_ + (buf_.size() - buf_at_); }
   // A kState error about this file ("PATH: corrupt state: <what>").
@@ -92,6 +100,42 @@ class SnapshotReader {
   std::string buf_;
   size_t buf_at_ = 0;
 };
+
+template <class... T>
+Status SnapshotReader::read(T&... out) {
+  Status st;
+  [[maybe_unused]] auto one = [&](auto& v) {  // unused when T is empty
+    if (!st) return;
+    using V = std::remove_reference_t<decltype(v)>;
+    if constexpr (std::is_same_v<V, std::string>) {
+      auto x = bytes();
+      if (x) {
+        v = std::move(*x);
+      } else {
+        st = std::unexpected(x.error());
+      }
+    } else {
+      static_assert(std::is_integral_v<V> || std::is_enum_v<V>, "a string, integer or enum");
+      if constexpr (sizeof(V) == 4) {
+        auto x = u32();
+        if (x) {
+          v = static_cast<V>(*x);
+        } else {
+          st = std::unexpected(x.error());
+        }
+      } else {
+        auto x = u64();
+        if (x) {
+          v = static_cast<V>(*x);
+        } else {
+          st = std::unexpected(x.error());
+        }
+      }
+    }
+  };
+  (one(out), ...);
+  return st;
+}
 
 // Whether PATH exists (a first run starts empty; any other problem is for open()).
 bool snapshot_exists(const std::string& path);

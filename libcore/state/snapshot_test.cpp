@@ -8,6 +8,8 @@
 #include <iterator>
 #include <string>
 
+#include "libcore/testing/temp_dir.h"
+
 namespace ev::state {
 namespace {
 
@@ -51,6 +53,50 @@ TEST_CASE("snapshot: records come back in order, across buffer refills") {
   REQUIRE_FALSE(past.has_value());
   CHECK(past.error().kind == ErrorKind::kState);
   std::remove(path.c_str());
+}
+
+TEST_CASE("snapshot: read() fills each output with the record its type was written as") {
+  enum class Mode : uint32_t { kA, kB, kC };
+  testing::TempDir dir;
+  const std::string path = dir.at("s.state");
+  {
+    auto w = SnapshotWriter::create(path, "ev-test");
+    REQUIRE(w.has_value());
+    (*w)->u32(7);
+    (*w)->i64(-5);
+    (*w)->bytes("hello");
+    (*w)->u64(1);  // a bool
+    (*w)->u32(2);  // an enum
+    (*w)->u64(UINT64_MAX);
+    (*w)->bytes("");
+    REQUIRE((*w)->commit().has_value());
+  }
+  auto r = SnapshotReader::open(path, "ev-test");
+  REQUIRE(r.has_value());
+  uint32_t a = 0;
+  int64_t b = 0;
+  std::string c;
+  bool d = false;
+  Mode e = Mode::kA;
+  uint64_t f = 0;
+  std::string g = "unchanged";
+  auto st = (*r)->read(a, b, c, d, e, f);
+  REQUIRE_MESSAGE(st.has_value(), st.error().to_string());
+  CHECK(a == 7);
+  CHECK(b == -5);
+  CHECK(c == "hello");
+  CHECK(d);
+  CHECK(e == Mode::kC);
+  CHECK(f == UINT64_MAX);
+  // The records end before the outputs: an error, and the rest left as they were.
+  uint64_t h = 99;
+  st = (*r)->read(g, h);
+  REQUIRE_FALSE(st.has_value());
+  CHECK(st.error().kind == ErrorKind::kState);
+  CHECK(st.error().to_string().find("records end early") != std::string::npos);
+  CHECK(g == "");
+  CHECK(h == 99);
+  CHECK((*r)->read().has_value());  // nothing to read is no error
 }
 
 TEST_CASE("snapshot: corrupt, truncated, foreign and other-kind files are kState errors") {

@@ -1,0 +1,139 @@
+// ev-window: event-time windowed aggregation with watermarks, allowed lateness and a
+// side output for late events.
+#include "libcore/cli/main.h"
+
+#include "libcore/cli/options.h"
+#include "libcore/stages/window.h"
+
+int main(int argc, char** argv) {
+  ev::pipeline::RunOptions run;
+  ev::stages::WindowOptions opt;
+  ev::time::Duration tumble = 0, gap = 0, lateness = 0, max_future = 0, idle = 0;
+  std::string hop;
+  std::vector<std::string> emit = {"final"};
+  CLI::App app{
+      "Aggregate events over event-time windows (tumbling, hopping, sessions) per group: "
+      "counts, sums, averages, percentiles, distinct counts, top values; with watermarks, "
+      "allowed lateness and a side output for late events."};
+  ev::cli::describe(
+      app, "ev-window",
+      "  ev-window --by user_id --tumble 1m --agg 'count, sum(amount) as revenue' events.jsonl\n"
+      "  ev-window --by country --tumble 1h --max-delay 30s --agg 'sum(amount), p95(amount)' \\\n"
+      "      --late late.jsonl\n"
+      "  ev-window --by user_id --session 30m --agg 'count, first(page), last(page)'\n"
+      "  ev-window --tumble 1d --tz Europe/Berlin --agg 'count_distinct(user_id) as dau'\n"
+      "  ev-gen --count 0 --rate 200/s | ev-window --tumble 10s --idle 5s --emit every 2s\n");
+  ev::cli::add_run_options(app, run);
+  auto* tumble_opt = ev::cli::add_duration_option(app, "--tumble", tumble,
+                                                  "tumbling windows of DUR, back to back");
+  auto* hop_opt = app.add_option("--hop", hop,
+                                 "hopping windows of SIZE starting every SLIDE, e.g. 10m/1m "
+                                 "(each event counts in SIZE/SLIDE windows)")
+                      ->type_name("SIZE/SLIDE");
+  auto* session_opt = ev::cli::add_duration_option(
+      app, "--session", gap,
+      "per-key sessions: a gap of more than DUR between events starts a new one");
+  tumble_opt->excludes(hop_opt)->excludes(session_opt);
+  hop_opt->excludes(session_opt);
+  ev::cli::add_duration_option(app, "--align", opt.spec.align,
+                               "shift window starts by DUR (1d windows with --align 6h run "
+                               "06:00 to 06:00)");
+  app.add_option("--tz", opt.spec.tz,
+                 "align windows to this time zone's wall clock (IANA name, e.g. "
+                 "Europe/Berlin; default UTC)")
+      ->type_name("ZONE");
+  app.add_option("--by", opt.by, "comma-separated group fields (default: one group for all)")
+      ->type_name("FIELDS");
+  app.add_option("--agg", opt.aggs,
+                 "aggregates, e.g. 'count, sum(amount) as revenue, p95(latency)': count, "
+                 "count(F), sum, avg, min, max, count_distinct, p50, p90, p95, p99, "
+                 "percentile(F, Q), first, last, top(F, K) (default count; repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("LIST");
+  app.add_flag("--exact", opt.exact,
+               "count_distinct stays exact however many values (default: HyperLogLog past 512)");
+  app.add_option("--time-field", opt.time_field, "the event-time field (default ts)")
+      ->type_name("FIELD");
+  ev::cli::add_epoch_unit_option(app, "--time-unit", opt.time_unit,
+                                 "unit of epoch-number times: s, ms, us, ns or auto (default, "
+                                 "by magnitude)");
+  ev::cli::add_duration_option(app, "--max-delay", opt.max_delay,
+                               "how far events may arrive out of order: the watermark is the "
+                               "latest event time minus DUR (default 0)");
+  ev::cli::add_duration_option(app, "--allowed-lateness", lateness,
+                               "keep fired windows DUR longer; later events update them and "
+                               "the result is emitted again, marked as an update (default 0)");
+  app.add_option("--late", opt.late,
+                 "write events too late for any window here, byte for byte (default: count "
+                 "and drop them)")
+      ->type_name("SINK");
+  auto* idle_opt = ev::cli::add_duration_option(
+      app, "--idle", idle,
+      "when the input is quiet for DUR, move event time on with the wall clock so the last "
+      "windows fire");
+  auto* future_opt = ev::cli::add_duration_option(
+      app, "--max-future", max_future,
+      "reject (--on-error) events more than DUR ahead of the latest event time (or the wall "
+      "clock, if earlier)");
+  app.add_option("--emit", emit,
+                 "final (default): a result when a window closes; update: on every change "
+                 "too; every DUR: early partial results each DUR of event time")
+      ->expected(1, 2)
+      ->type_name("MODE [DUR]");
+  app.add_option("--max-groups", opt.max_groups,
+                 "hold at most N window-group pairs (or sessions); beyond, the window that "
+                 "ends first fires early")
+      ->type_name("N");
+  ev::cli::add_size_option(app, "--max-memory", opt.max_memory,
+                           "memory for window state (default 1G); beyond, the window that "
+                           "ends first fires early");
+  auto* state_opt = app.add_option("--state", opt.state,
+                                   "snapshot open windows and input positions to PATH "
+                                   "(atomically) and restore them at start")
+                        ->type_name("PATH");
+  ev::cli::add_duration_option(app, "--checkpoint-every", opt.checkpoint_every,
+                               "with --state: snapshot this often (default 10s), besides at "
+                               "exit and on barrier lines")
+      ->needs(state_opt);
+  return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
+    if (tumble_opt->count() > 0) {
+      opt.kind = ev::stages::WindowKind::kTumble;
+      opt.spec.size = opt.spec.slide = tumble;
+    } else if (hop_opt->count() > 0) {
+      auto spec = ev::window::parse_hop(hop);
+      if (!spec) return std::unexpected(spec.error());
+      opt.kind = ev::stages::WindowKind::kHop;
+      opt.spec.size = spec->size;
+      opt.spec.slide = spec->slide;
+    } else if (session_opt->count() > 0) {
+      opt.kind = ev::stages::WindowKind::kSession;
+      opt.gap = gap;
+    } else {
+      return ev::usage_error(
+          "a window is required: --tumble DUR, --hop SIZE/SLIDE or --session GAP");
+    }
+    // --emit takes one word, or "every DUR"; a second word after another mode is an input.
+    if (emit[0] == "every" || emit[0].starts_with("every:") || emit[0].starts_with("every=")) {
+      std::string dur = emit[0].size() > 5 ? emit[0].substr(6) : emit.size() > 1 ? emit[1] : "";
+      if (dur.empty()) return ev::usage_error("--emit every needs a duration: --emit every 1m");
+      auto parsed = ev::time::parse_duration(dur);
+      if (!parsed) return ev::usage_error("--emit every: " + parsed.error().message);
+      opt.emit = ev::stages::EmitMode::kEvery;
+      opt.emit_every = *parsed;
+      if (emit[0].size() > 5 && emit.size() > 1) run.inputs.insert(run.inputs.begin(), emit[1]);
+    } else if (emit[0] == "final" || emit[0] == "update") {
+      opt.emit = emit[0] == "final" ? ev::stages::EmitMode::kFinal : ev::stages::EmitMode::kUpdate;
+      if (emit.size() > 1) run.inputs.insert(run.inputs.begin(), emit[1]);
+    } else {
+      return ev::usage_error("--emit: final, update or every DUR; got '" + emit[0] + "'");
+    }
+    opt.allowed_lateness = lateness;
+    if (idle_opt->count() > 0) opt.idle = idle;
+    if (future_opt->count() > 0) opt.max_future = max_future;
+    opt.program = run.program;
+    opt.events_on_stdout = run.output == "-";
+    auto stage = ev::stages::make_window(opt);
+    if (!stage) return std::unexpected(stage.error());
+    return ev::cli::StageSetup{std::move(*stage), nullptr};
+  });
+}
