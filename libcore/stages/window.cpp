@@ -408,6 +408,7 @@ class WindowStage final : public pipeline::Stage {
       bytes_ += aggs_->add(g.row, t);
       g.dirty = true;
       if (w.fired) {
+        if (inserted && w.groups.size() == 1) ++windows_fired_;
         // A correction within --allowed-lateness.
         if (auto st = write_result(w.start, w.end, g.values, g.row, true, g.emitted, out); !st) {
           return st;
@@ -439,7 +440,9 @@ class WindowStage final : public pipeline::Stage {
       Window& w = *it->second;
       w.start = span.start;
       w.end = span.end;
-      w.fired = false;
+      // Created within --allowed-lateness after its end: fired from the start, so its
+      // result goes out with the event.
+      w.fired = wm_ != kNever && span.end <= wm_;
       // A window that ends before the next one due fires first.
       next_due_ = std::min(next_due_, span.end);
     }

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
                  "final (default): a result when a window closes; update: on every change "
                  "too; every DUR: early partial results each DUR of event time")
       ->expected(1, 2)
+      ->allow_extra_args(false)
       ->type_name("MODE [DUR]");
   app.add_option("--max-groups", opt.max_groups,
                  "hold at most N window-group pairs (or sessions); beyond, the window that "
