@@ -499,6 +499,20 @@ std::string_view decode_json_string(std::string_view text, size_t& pos, std::str
   }
 }
 
+JsonWriter& JsonWriter::key_json(std::string_view quoted_key_colon) {
+  comma();
+  out_.append(quoted_key_colon);
+  need_comma_ = false;
+  return *this;
+}
+
+std::string JsonWriter::key_json_of(std::string_view k) {
+  std::string out;
+  append_json_string(out, k);
+  out.push_back(':');
+  return out;
+}
+
 JsonWriter& JsonWriter::raw(std::string_view json) {
   comma();
   out_.append(json);

@@ -45,6 +45,9 @@ bool is_valid_utf8(std::string_view s);
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
+  // Continues an object whose '{' and first members the caller wrote itself.
+  struct InObject {};
+  JsonWriter(std::string& out, InObject) : out_(out), depth_(1), need_comma_(true) {}
 
   JsonWriter& begin_object();
   JsonWriter& end_object();
@@ -52,6 +55,10 @@ class JsonWriter {
   JsonWriter& end_array();
   // Writes a key in an object; the next call writes its value.
   JsonWriter& key(std::string_view k);
+  // Writes a key given as JSON already, with its colon ("\"name\":"), as made by
+  // key_json(): for keys written on every line of a hot loop.
+  JsonWriter& key_json(std::string_view quoted_key_colon);
+  static std::string key_json_of(std::string_view k);
 
   JsonWriter& value(std::string_view s);
   JsonWriter& value(const char* s) { return value(std::string_view(s)); }

@@ -48,7 +48,7 @@ int64_t sat_sub(int64_t a, int64_t b) {
   return __builtin_sub_overflow(a, b, &r) ? (b > 0 ? INT64_MIN : INT64_MAX) : r;
 }
 
-// The group's --by values: canonical JSON texts, one per field, each ended by '\n'
+// The group's --by values: canonical JSON texts, one per field, separated by '\n'
 // (canonical JSON holds no raw newline).
 int type_rank(std::string_view v) {
   switch (v.empty() ? 'n' : v[0]) {
@@ -80,15 +80,18 @@ int compare_value(std::string_view a, std::string_view b) {
   return a.compare(b) < 0 ? -1 : a.compare(b) > 0 ? 1 : 0;
 }
 
-bool values_less(std::string_view a, std::string_view b) {
-  while (!a.empty() && !b.empty()) {
+bool values_less(std::string_view a, std::string_view b, bool one_field) {
+  if (one_field) return compare_value(a, b) < 0;
+  for (;;) {
     const size_t ea = a.find('\n'), eb = b.find('\n');
     const int c = compare_value(a.substr(0, ea), b.substr(0, eb));
     if (c != 0) return c < 0;
+    if (ea == std::string_view::npos || eb == std::string_view::npos) {
+      return ea == std::string_view::npos && eb != std::string_view::npos;
+    }
     a.remove_prefix(ea + 1);
     b.remove_prefix(eb + 1);
   }
-  return a.size() < b.size();
 }
 
 // One group's aggregates in one window (or one session).
@@ -119,13 +122,33 @@ struct KeySessions {
   int64_t queued = kForever;  // the earliest time this key has in the timer heap
 };
 
-// A result waiting to be written in order.
+// A result waiting to be written in order, with its first group value reduced to a
+// sort key so most comparisons need not read the text: the type rank, then a
+// number's value or the first 8 bytes of a string's text, big-endian.
 struct Due {
   int64_t start, end;
   const std::string* values;
+  int rank;
+  double number;
+  uint64_t prefix;
   Group* group;      // a window's group, or
   Session* session;  // a session (with `values` of its key)
 };
+
+void set_sort_key(Due& d) {
+  std::string_view v = *d.values;
+  v = v.substr(0, v.find('\n'));
+  d.rank = type_rank(v);
+  d.number = 0;
+  d.prefix = 0;
+  if (d.rank == 3) {
+    std::from_chars(v.data(), v.data() + v.size(), d.number);
+  } else {
+    for (size_t i = 0; i < 8; ++i) {
+      d.prefix = (d.prefix << 8) | (i < v.size() ? static_cast<unsigned char>(v[i]) : 0u);
+    }
+  }
+}
 
 class WindowStage final : public pipeline::Stage {
  public:
@@ -141,6 +164,7 @@ class WindowStage final : public pipeline::Stage {
         lateness_(opt.allowed_lateness),
         markers_(opt.emit != EmitMode::kFinal || opt.allowed_lateness > 0),
         positions_(opt.state) {
+    for (const auto& path : by_) by_keys_.push_back(json::JsonWriter::key_json_of(path.text()));
     next_checkpoint_ = clock_.mono_ns() + opt.checkpoint_every;
   }
 
@@ -330,12 +354,18 @@ class WindowStage final : public pipeline::Stage {
       return {};
     }
     hasher_.reset();
+    // The values' text, while it is their canonical form already (numbers, literals and
+    // strings without escapes), so a new group does not look them up again.
+    key_text_.clear();
+    key_text_ok_ = true;
     for (const auto& path : by_) {
       od::value value;
       auto found = event.find(path, value);
       if (!found) return std::unexpected(found.error());
-      if (*found == json::Found::kMissing)
+      if (*found == json::Found::kMissing) {
         return data_error("--by field " + path.text() + ": missing");
+      }
+      if (key_text_ok_) capture_key_text(value, &path == &by_.front());
       if (auto st = hasher_.add(value); !st) {
         return data_error("--by field " + path.text() + ": " + st.error().message);
       }
@@ -344,15 +374,34 @@ class WindowStage final : public pipeline::Stage {
     return {};
   }
 
+  void capture_key_text(od::value& value, bool first) {
+    std::string_view token = value.raw_json_token();
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r' ||
+                              token.back() == '\n')) {
+      token.remove_suffix(1);
+    }
+    const char c = token.empty() ? '{' : token[0];
+    if (c == '{' || c == '[' || (c == '"' && token.find('\\') != std::string_view::npos)) {
+      key_text_ok_ = false;
+      return;
+    }
+    if (!first) key_text_ += '\n';
+    key_text_.append(token);
+  }
+
   // The --by values of `event`, for a new group.
   Status group_values(json::Event& event, std::string& out) {
+    if (key_text_ok_) {
+      out.assign(key_text_);
+      return {};
+    }
     out.clear();
     for (const auto& path : by_) {
       od::value value;
       auto found = event.find(path, value);
       if (!found) return std::unexpected(found.error());
+      if (&path != &by_.front()) out += '\n';
       if (auto st = json::append_canonical(value, out); !st) return st;
-      out += '\n';
     }
     return {};
   }
@@ -570,7 +619,8 @@ class WindowStage final : public pipeline::Stage {
         ++windows_fired_;
         if (forcing_) ++forced_;
         last_end = std::max(last_end, w->end);
-        for (auto& g : w->groups) due_.push_back({w->start, w->end, &g.values, &g, nullptr});
+        for (auto& g : w->groups)
+          due_.push_back({w->start, w->end, &g.values, 0, 0, 0, &g, nullptr});
       }
     } else {
       while (!timers_.empty() && timers_.front().first <= wm) {
@@ -587,16 +637,12 @@ class WindowStage final : public pipeline::Stage {
           ++windows_fired_;
           if (forcing_) ++forced_;
           last_end = std::max(last_end, s.end);
-          due_.push_back({s.start, s.end, &k.values, nullptr, &s});
+          due_.push_back({s.start, s.end, &k.values, 0, 0, 0, nullptr, &s});
         }
         emptied.push_back(key);
       }
     }
-    std::sort(due_.begin(), due_.end(), [](const Due& a, const Due& b) {
-      if (a.start != b.start) return a.start < b.start;
-      if (a.end != b.end) return a.end < b.end;
-      return values_less(*a.values, *b.values);
-    });
+    sort_due();
     for (const Due& d : due_) {
       bool& emitted = d.group ? d.group->emitted : d.session->emitted;
       bool& dirty = d.group ? d.group->dirty : d.session->dirty;
@@ -671,21 +717,18 @@ class WindowStage final : public pipeline::Stage {
       for (auto& [start, w] : windows_) {
         if (w->fired) continue;
         for (auto& g : w->groups) {
-          if (g.dirty) due_.push_back({w->start, w->end, &g.values, &g, nullptr});
+          if (g.dirty) due_.push_back({w->start, w->end, &g.values, 0, 0, 0, &g, nullptr});
         }
       }
     } else {
       for (auto& [key, k] : keys_) {
         for (auto& s : k.sessions) {
-          if (!s.fired && s.dirty) due_.push_back({s.start, s.end, &k.values, nullptr, &s});
+          if (!s.fired && s.dirty)
+            due_.push_back({s.start, s.end, &k.values, 0, 0, 0, nullptr, &s});
         }
       }
     }
-    std::sort(due_.begin(), due_.end(), [](const Due& a, const Due& b) {
-      if (a.start != b.start) return a.start < b.start;
-      if (a.end != b.end) return a.end < b.end;
-      return values_less(*a.values, *b.values);
-    });
+    sort_due();
     for (const Due& d : due_) {
       bool& emitted = d.group ? d.group->emitted : d.session->emitted;
       bool& dirty = d.group ? d.group->dirty : d.session->dirty;
@@ -700,24 +743,39 @@ class WindowStage final : public pipeline::Stage {
     return {};
   }
 
+  void sort_due() {
+    for (Due& d : due_) set_sort_key(d);
+    const bool one_field = by_.size() == 1;
+    std::sort(due_.begin(), due_.end(), [one_field](const Due& a, const Due& b) {
+      if (a.start != b.start) return a.start < b.start;
+      if (a.end != b.end) return a.end < b.end;
+      if (a.rank != b.rank) return a.rank < b.rank;
+      if (a.number != b.number) return a.number < b.number;
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      return values_less(*a.values, *b.values, one_field);
+    });
+  }
+
   // {"window_start":…,"window_end":…,<by fields>,<aggregates>[,"final":…][,"update":true]}
   Status write_result(int64_t start, int64_t end, std::string_view values, uint32_t row, bool final,
                       bool update, pipeline::Emitter& out) {
+    if (start != stamped_start_ || end != stamped_end_) {
+      // One firing writes many groups of the same window: format its bounds once.
+      stamp_ = "{\"window_start\":\"";
+      time::append_rfc3339_ms(stamp_, start);
+      stamp_ += "\",\"window_end\":\"";
+      time::append_rfc3339_ms(stamp_, end);
+      stamp_ += '"';
+      stamped_start_ = start;
+      stamped_end_ = end;
+    }
     std::string& b = out.line_buffer();
-    json::JsonWriter w(b);
-    w.begin_object();
-    w.key("window_start");
-    stamp_.clear();
-    time::append_rfc3339_ms(stamp_, start);
-    w.value(stamp_);
-    w.key("window_end");
-    stamp_.clear();
-    time::append_rfc3339_ms(stamp_, end);
-    w.value(stamp_);
-    for (const auto& path : by_) {
-      const size_t nl = values.find('\n');
-      w.key(path.text()).raw(values.substr(0, nl));
-      values.remove_prefix(nl + 1);
+    b += stamp_;
+    json::JsonWriter w(b, json::JsonWriter::InObject{});
+    for (size_t i = 0; i < by_.size(); ++i) {
+      const size_t nl = i + 1 < by_.size() ? values.find('\n') : values.size();
+      w.key_json(by_keys_[i]).raw(values.substr(0, nl));
+      values.remove_prefix(std::min(values.size(), nl + 1));
     }
     aggs_->write(row, w);
     if (markers_) {
@@ -892,7 +950,11 @@ class WindowStage final : public pipeline::Stage {
   state::KeyHasher hasher_;
   Hash128 key_;
   std::vector<window::Span> spans_;
-  std::string stamp_;
+  std::string stamp_;  // '{"window_start":"…","window_end":"…"' of the last window written
+  int64_t stamped_start_ = kNever, stamped_end_ = kNever;
+  std::vector<std::string> by_keys_;
+  std::string key_text_;
+  bool key_text_ok_ = false;
   std::vector<Due> due_;
   std::vector<size_t> hits_;
 

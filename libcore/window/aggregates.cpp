@@ -325,6 +325,14 @@ Status Aggregates::plan(bool exact) {
     }
   }
   values_.resize(fields_.size());
+  for (const auto& s : specs_) {
+    spec_keys_.push_back(json::JsonWriter::key_json_of(s.name));
+    int at = -1;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (s.fn != AggFn::kCount && fields_[i].path.text() == s.field) at = static_cast<int>(i);
+    }
+    spec_fields_.push_back(at);
+  }
   top_capacity_.resize(n_top_);
   for (const auto& f : fields_) {
     if (f.top >= 0) top_capacity_[f.top] = f.top_capacity;
@@ -521,16 +529,14 @@ int64_t Aggregates::merge(uint32_t dst, uint32_t src) {
 void Aggregates::write(uint32_t row, json::JsonWriter& w) const {
   const size_t r = row;
   const double* n = &num_[r * num_width_];
-  for (const auto& s : specs_) {
-    w.key(s.name);
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const AggSpec& s = specs_[i];
+    w.key_json(spec_keys_[i]);
     if (s.fn == AggFn::kCount) {
       w.value(static_cast<uint64_t>(n[0]));
       continue;
     }
-    const Field* f = nullptr;
-    for (const auto& g : fields_) {
-      if (g.path.text() == s.field) f = &g;
-    }
+    const Field* f = &fields_[static_cast<size_t>(spec_fields_[i])];
     const double* x = f->numeric ? n + f->num_at : nullptr;
     switch (s.fn) {
       case AggFn::kCountField:

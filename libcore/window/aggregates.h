@@ -112,6 +112,8 @@ class Aggregates {
   Status plan(bool exact);
 
   std::vector<AggSpec> specs_;
+  std::vector<std::string> spec_keys_;  // "\"name\":" per spec
+  std::vector<int> spec_fields_;        // the field of each spec (-1: count)
   std::vector<Field> fields_;
   std::vector<Value> values_;  // the last extracted event, per field
   bool exact_ = false;
