@@ -217,3 +217,15 @@ TEST_CASE("input positions: a corrupt count of files is a kState error") {
 
 }  // namespace
 }  // namespace ev::state
+
+TEST_CASE("input positions: a checkpoint before the resumed file is opened keeps its position") {
+  Quiet quiet;
+  testing::TempDir dir;
+  InputPositions pos(dir.at("s.state"));
+  begin(pos, "a.jsonl");
+  pos.set_line(40);
+  auto first = restart(pos, dir);
+  // Stopped again before a.jsonl was reached (another file first, or at once).
+  auto second = restart(*first, dir);
+  CHECK(begin(*second, "a.jsonl") == 40);
+}
