@@ -216,8 +216,6 @@ TEST_CASE("input positions: a corrupt count of files is a kState error") {
 }
 
 }  // namespace
-}  // namespace ev::state
-
 TEST_CASE("input positions: a checkpoint before the resumed file is opened keeps its position") {
   Quiet quiet;
   testing::TempDir dir;
@@ -229,3 +227,5 @@ TEST_CASE("input positions: a checkpoint before the resumed file is opened keeps
   auto second = restart(*first, dir);
   CHECK(begin(*second, "a.jsonl") == 40);
 }
+
+}  // namespace ev::state
