@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <map>
 #include <set>
@@ -122,32 +123,39 @@ struct KeySessions {
   int64_t queued = kForever;  // the earliest time this key has in the timer heap
 };
 
-// A result waiting to be written in order, with its first group value reduced to a
-// sort key so most comparisons need not read the text: the type rank, then a
-// number's value or the first 8 bytes of a string's text, big-endian.
+// A result waiting to be written in order.
 struct Due {
   int64_t start, end;
   const std::string* values;
-  int rank;
-  double number;
-  uint64_t prefix;
   Group* group;      // a window's group, or
   Session* session;  // a session (with `values` of its key)
 };
 
-void set_sort_key(Due& d) {
+// Where a result goes in a firing, compact so that sorting moves 32 bytes, not the
+// result: its window, then its first group value reduced to the type rank and 64 bits
+// that order like the value (a number's double with its order kept, or the first 8
+// bytes of the text, big-endian). Ties read the texts.
+struct SortKey {
+  int64_t start, end;
+  uint64_t bits;
+  uint32_t rank, index;
+};
+
+SortKey sort_key_of(const Due& d, uint32_t index) {
   std::string_view v = *d.values;
   v = v.substr(0, v.find('\n'));
-  d.rank = type_rank(v);
-  d.number = 0;
-  d.prefix = 0;
-  if (d.rank == 3) {
-    std::from_chars(v.data(), v.data() + v.size(), d.number);
+  SortKey k{d.start, d.end, 0, static_cast<uint32_t>(type_rank(v)), index};
+  if (k.rank == 3) {
+    double x = 0;
+    std::from_chars(v.data(), v.data() + v.size(), x);
+    const uint64_t b = std::bit_cast<uint64_t>(x);
+    k.bits = (b >> 63) != 0 ? ~b : b | (1ull << 63);
   } else {
     for (size_t i = 0; i < 8; ++i) {
-      d.prefix = (d.prefix << 8) | (i < v.size() ? static_cast<unsigned char>(v[i]) : 0u);
+      k.bits = (k.bits << 8) | (i < v.size() ? static_cast<unsigned char>(v[i]) : 0u);
     }
   }
+  return k;
 }
 
 class WindowStage final : public pipeline::Stage {
@@ -619,8 +627,7 @@ class WindowStage final : public pipeline::Stage {
         ++windows_fired_;
         if (forcing_) ++forced_;
         last_end = std::max(last_end, w->end);
-        for (auto& g : w->groups)
-          due_.push_back({w->start, w->end, &g.values, 0, 0, 0, &g, nullptr});
+        for (auto& g : w->groups) due_.push_back({w->start, w->end, &g.values, &g, nullptr});
       }
     } else {
       while (!timers_.empty() && timers_.front().first <= wm) {
@@ -637,7 +644,7 @@ class WindowStage final : public pipeline::Stage {
           ++windows_fired_;
           if (forcing_) ++forced_;
           last_end = std::max(last_end, s.end);
-          due_.push_back({s.start, s.end, &k.values, 0, 0, 0, nullptr, &s});
+          due_.push_back({s.start, s.end, &k.values, nullptr, &s});
         }
         emptied.push_back(key);
       }
@@ -717,14 +724,13 @@ class WindowStage final : public pipeline::Stage {
       for (auto& [start, w] : windows_) {
         if (w->fired) continue;
         for (auto& g : w->groups) {
-          if (g.dirty) due_.push_back({w->start, w->end, &g.values, 0, 0, 0, &g, nullptr});
+          if (g.dirty) due_.push_back({w->start, w->end, &g.values, &g, nullptr});
         }
       }
     } else {
       for (auto& [key, k] : keys_) {
         for (auto& s : k.sessions) {
-          if (!s.fired && s.dirty)
-            due_.push_back({s.start, s.end, &k.values, 0, 0, 0, nullptr, &s});
+          if (!s.fired && s.dirty) due_.push_back({s.start, s.end, &k.values, nullptr, &s});
         }
       }
     }
@@ -744,16 +750,23 @@ class WindowStage final : public pipeline::Stage {
   }
 
   void sort_due() {
-    for (Due& d : due_) set_sort_key(d);
+    sort_keys_.clear();
+    for (size_t i = 0; i < due_.size(); ++i) {
+      sort_keys_.push_back(sort_key_of(due_[i], static_cast<uint32_t>(i)));
+    }
     const bool one_field = by_.size() == 1;
-    std::sort(due_.begin(), due_.end(), [one_field](const Due& a, const Due& b) {
-      if (a.start != b.start) return a.start < b.start;
-      if (a.end != b.end) return a.end < b.end;
-      if (a.rank != b.rank) return a.rank < b.rank;
-      if (a.number != b.number) return a.number < b.number;
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
-      return values_less(*a.values, *b.values, one_field);
-    });
+    const std::vector<Due>& due = due_;
+    std::sort(sort_keys_.begin(), sort_keys_.end(),
+              [one_field, &due](const SortKey& a, const SortKey& b) {
+                if (a.start != b.start) return a.start < b.start;
+                if (a.end != b.end) return a.end < b.end;
+                if (a.rank != b.rank) return a.rank < b.rank;
+                if (a.bits != b.bits) return a.bits < b.bits;
+                return values_less(*due[a.index].values, *due[b.index].values, one_field);
+              });
+    sorted_.clear();
+    for (const SortKey& k : sort_keys_) sorted_.push_back(due_[k.index]);
+    due_.swap(sorted_);
   }
 
   // {"window_start":…,"window_end":…,<by fields>,<aggregates>[,"final":…][,"update":true]}
@@ -955,7 +968,8 @@ class WindowStage final : public pipeline::Stage {
   std::vector<std::string> by_keys_;
   std::string key_text_;
   bool key_text_ok_ = false;
-  std::vector<Due> due_;
+  std::vector<Due> due_, sorted_;
+  std::vector<SortKey> sort_keys_;
   std::vector<size_t> hits_;
 
   std::map<int64_t, std::unique_ptr<Window>> windows_;  // by start

@@ -118,12 +118,12 @@ TEST_CASE("window: a window fires when the watermark passes its end, groups in o
   d.feed(ev_at("b", 59, 4));
   CHECK(d.take().empty());
   d.feed(ev_at("a", 60));
-  CHECK(d.take() == std::vector<std::string>{
-                        result("00:00", "01:00", R"("u":"a","count":1,"sum_v":3)"),
-                        result("00:00", "01:00", R"("u":"b","count":2,"sum_v":6)")});
+  CHECK(d.take() ==
+        std::vector<std::string>{result("00:00", "01:00", R"("u":"a","count":1,"sum_v":3)"),
+                                 result("00:00", "01:00", R"("u":"b","count":2,"sum_v":6)")});
   d.finish();  // the end of the input fires the rest
-  CHECK(d.take() == std::vector<std::string>{
-                        result("01:00", "02:00", R"("u":"a","count":1,"sum_v":1)")});
+  CHECK(d.take() ==
+        std::vector<std::string>{result("01:00", "02:00", R"("u":"a","count":1,"sum_v":1)")});
 }
 
 TEST_CASE("window: --max-delay admits out-of-order events; later ones are late") {
@@ -134,13 +134,13 @@ TEST_CASE("window: --max-delay admits out-of-order events; later ones are late")
   opt.events_on_stdout = false;
   Driver d(opt);
   d.feed(ev_at("a", 50));
-  d.feed(ev_at("a", 65));   // watermark 00:55
-  d.feed(ev_at("a", 58));   // out of order, still on time
+  d.feed(ev_at("a", 65));  // watermark 00:55
+  d.feed(ev_at("a", 58));  // out of order, still on time
   CHECK(d.take().empty());
-  d.feed(ev_at("a", 75));   // watermark 01:05: [00:00, 01:00) fires
-  CHECK(d.take() == std::vector<std::string>{
-                        result("00:00", "01:00", R"("u":"a","count":2,"sum_v":2)")});
-  d.feed(ev_at("a", 30));   // its window is gone: late
+  d.feed(ev_at("a", 75));  // watermark 01:05: [00:00, 01:00) fires
+  CHECK(d.take() ==
+        std::vector<std::string>{result("00:00", "01:00", R"("u":"a","count":2,"sum_v":2)")});
+  d.feed(ev_at("a", 30));  // its window is gone: late
   d.finish();
   CHECK(d.extra(ev::pipeline::Outcome::kComplete, "late") == 1);
   CHECK(dir.read("late.jsonl") == ev_at("a", 30) + "\n");
@@ -152,11 +152,12 @@ TEST_CASE("window: --allowed-lateness emits corrections marked as updates") {
   Driver d(opt);
   d.feed(ev_at("a", 10));
   d.feed(ev_at("a", 61));
-  CHECK(d.take() == std::vector<std::string>{result(
-                        "00:00", "01:00", R"("u":"a","count":1,"sum_v":1,"final":true)")});
+  CHECK(d.take() == std::vector<std::string>{
+                        result("00:00", "01:00", R"("u":"a","count":1,"sum_v":1,"final":true)")});
   d.feed(ev_at("a", 20, 5));
-  CHECK(d.take() == std::vector<std::string>{result(
-                        "00:00", "01:00", R"("u":"a","count":2,"sum_v":6,"final":true,"update":true)")});
+  CHECK(d.take() ==
+        std::vector<std::string>{
+            result("00:00", "01:00", R"("u":"a","count":2,"sum_v":6,"final":true,"update":true)")});
   d.feed(ev_at("a", 121));  // the watermark passes 01:00 + 1m: the window is dropped
   d.take();
   d.feed(ev_at("a", 30));
@@ -185,14 +186,13 @@ TEST_CASE("window: sessions split at gaps and merge when a late event bridges th
   opt.max_delay = 5 * kMin;
   Driver d(opt);
   d.feed(ev_at("a", 0));
-  d.feed(ev_at("a", 30));   // exactly the gap apart: the same session
-  d.feed(ev_at("a", 80));   // more than the gap after: a new one
+  d.feed(ev_at("a", 30));  // exactly the gap apart: the same session
+  d.feed(ev_at("a", 80));  // more than the gap after: a new one
   d.feed(ev_at("b", 10));
-  d.feed(ev_at("a", 55));   // bridges [0:00, 1:00) and [1:20, 1:50)
+  d.feed(ev_at("a", 55));  // bridges [0:00, 1:00) and [1:20, 1:50)
   d.finish();
-  CHECK(d.take() == std::vector<std::string>{
-                        result("00:00", "01:50", R"("u":"a","count":4)"),
-                        result("00:10", "00:40", R"("u":"b","count":1)")});
+  CHECK(d.take() == std::vector<std::string>{result("00:00", "01:50", R"("u":"a","count":4)"),
+                                             result("00:10", "00:40", R"("u":"b","count":1)")});
 }
 
 TEST_CASE("window: --emit update and --emit every give early results, then one final") {
@@ -238,9 +238,9 @@ TEST_CASE("window: --max-future rejects an event far ahead; the watermark stays"
   REQUIRE(d.out.rejects.size() == 1);
   CHECK(d.out.rejects[0].find("--max-future 1m") != std::string::npos);
   d.finish();
-  CHECK(d.take() == std::vector<std::string>{
-                        result("00:00", "01:00", R"("u":"a","count":2,"sum_v":2)"),
-                        result("01:00", "02:00", R"("u":"a","count":1,"sum_v":1)")});
+  CHECK(d.take() ==
+        std::vector<std::string>{result("00:00", "01:00", R"("u":"a","count":2,"sum_v":2)"),
+                                 result("01:00", "02:00", R"("u":"a","count":1,"sum_v":1)")});
 }
 
 TEST_CASE("window: --idle moves event time on with the wall clock when input is quiet") {
@@ -253,10 +253,10 @@ TEST_CASE("window: --idle moves event time on with the wall clock when input is 
   clock.advance(4 * kSec);
   REQUIRE(d.stage->on_idle(d.out).has_value());
   CHECK(d.take().empty());  // quiet for less than --idle
-  clock.advance(4 * kSec);   // 00:03 + 8s = 00:11: past the window's end
+  clock.advance(4 * kSec);  // 00:03 + 8s = 00:11: past the window's end
   REQUIRE(d.stage->on_idle(d.out).has_value());
-  CHECK(d.take() == std::vector<std::string>{
-                        result("00:00", "00:10", R"("u":"a","count":1,"sum_v":1)")});
+  CHECK(d.take() ==
+        std::vector<std::string>{result("00:00", "00:10", R"("u":"a","count":1,"sum_v":1)")});
 }
 
 TEST_CASE("window: missing time, missing --by field and bad values are rejected") {
@@ -307,9 +307,9 @@ TEST_CASE("window: a stopped run's open windows continue from --state") {
     Driver d(opt);
     d.feed(ev_at("a", 30));
     d.finish();
-    CHECK(d.take() == std::vector<std::string>{
-                          result("00:00", "01:00", R"("u":"a","count":2,"sum_v":2)"),
-                          result("00:00", "01:00", R"("u":"b","count":1,"sum_v":7)")});
+    CHECK(d.take() ==
+          std::vector<std::string>{result("00:00", "01:00", R"("u":"a","count":2,"sum_v":2)"),
+                                   result("00:00", "01:00", R"("u":"b","count":1,"sum_v":7)")});
     d.extra(ev::pipeline::Outcome::kComplete, "checkpoints");
   }
   {
@@ -343,4 +343,25 @@ TEST_CASE("window: option checks") {
   session.gap = kMin;
   session.spec.tz = "Europe/Berlin";
   CHECK_FALSE(ev::stages::make_window(session).has_value());
+}
+
+TEST_CASE("window: groups of a firing are ordered by type, then value") {
+  WindowOptions opt;
+  opt.kind = WindowKind::kTumble;
+  opt.spec.size = opt.spec.slide = kMin;
+  opt.by = "u,w";
+  Driver d(opt);
+  for (const char* u : {"10", "\"x\"", "9", "-2.5", "null", "true", "\"a\"", "[1]", "1e1"}) {
+    d.feed(std::string("{\"u\":") + u + ",\"w\":2,\"ts\":\"2024-05-01T10:00:00Z\"}");
+  }
+  d.feed(R"({"u":9,"w":1,"ts":"2024-05-01T10:00:00Z"})");
+  d.finish();
+  std::vector<std::string> order;
+  for (const auto& l : d.take()) {
+    const size_t at = l.find("\"u\":") + 4;
+    order.push_back(l.substr(at, l.find(",\"count\"") - at));
+  }
+  CHECK(order == std::vector<std::string>{"null,\"w\":2", "true,\"w\":2", "-2.5,\"w\":2",
+                                          "9,\"w\":1", "9,\"w\":2", "10,\"w\":2", "1e1,\"w\":2",
+                                          "\"a\",\"w\":2", "\"x\",\"w\":2", "[1],\"w\":2"});
 }
