@@ -172,7 +172,12 @@ class WindowStage final : public pipeline::Stage {
         lateness_(opt.allowed_lateness),
         markers_(opt.emit != EmitMode::kFinal || opt.allowed_lateness > 0),
         positions_(opt.state) {
-    for (const auto& path : by_) by_keys_.push_back(json::JsonWriter::key_json_of(path.text()));
+    for (const auto& path : by_) {
+      // The member is named as the path is written, without the optional leading dot.
+      std::string_view name = path.text();
+      if (name.size() > 1 && name[0] == '.') name.remove_prefix(1);
+      by_keys_.push_back(json::JsonWriter::key_json_of(name));
+    }
     next_checkpoint_ = clock_.mono_ns() + opt.checkpoint_every;
   }
 
@@ -220,13 +225,12 @@ class WindowStage final : public pipeline::Stage {
     const int64_t t = *et;
     if (opt_.max_future) {
       if (now_ == kNever) now_ = clock_.now_ns();
-      const int64_t ref = max_t_ == kNever ? now_ : std::min(now_, max_t_);
-      if (t > sat_add(ref, *opt_.max_future)) {
+      if (t > sat_add(now_, *opt_.max_future)) {
         ++future_;
-        return out.reject(event, "event time " + time::format_rfc3339_ms(t) +
-                                     " is more than --max-future " +
-                                     time::format_duration(*opt_.max_future) + " ahead of " +
-                                     time::format_rfc3339_ms(ref));
+        return out.reject(
+            event, "event time " + time::format_rfc3339_ms(t) + " is more than --max-future " +
+                       time::format_duration(*opt_.max_future) + " ahead of the wall clock (" +
+                       time::format_rfc3339_ms(now_) + ")");
       }
     }
     if (auto st = hash_key(event); !st) return out.reject(event, st.error().message);
@@ -265,6 +269,8 @@ class WindowStage final : public pipeline::Stage {
   }
 
   Status on_idle(pipeline::Emitter& out) override {
+    // A slow stream reads the clock here, not once per kClockEvery events.
+    if (opt_.max_future) now_ = clock_.now_ns();
     if (opt_.idle && last_event_mono_ != kNever) {
       const int64_t quiet = clock_.mono_ns() - last_event_mono_;
       if (quiet >= *opt_.idle) {
@@ -527,14 +533,15 @@ class WindowStage final : public pipeline::Stage {
     auto found = keys_.find(key_);
     const int64_t own_end = sat_add(t, opt_.gap);
     int64_t start = t, end = own_end;
-    // The sessions this event touches (at most --session between two events). They
-    // lie between the first and the last touched, so merging them needs no second pass.
+    // The sessions this event overlaps: [t, t + gap) meets [start, end), so events less
+    // than --session apart share one. They lie between the first and the last
+    // overlapped, so merging them needs no second pass.
     hits_.clear();
     if (found != keys_.end()) {
       const auto& sessions = found->second.sessions;
       for (size_t i = 0; i < sessions.size(); ++i) {
         const Session& s = sessions[i];
-        if (s.start <= own_end && t <= s.end) {
+        if (s.start < own_end && t < s.end) {
           hits_.push_back(i);
           start = std::min(start, s.start);
           end = std::max(end, s.end);
@@ -1011,7 +1018,7 @@ Result<std::unique_ptr<pipeline::Stage>> make_window(const WindowOptions& opt) {
   if (opt.max_future && *opt.max_future < 0) return usage_error("--max-future cannot be negative");
   if (opt.idle && *opt.idle <= 0) return usage_error("--idle must be positive");
   if (opt.emit == EmitMode::kEvery && opt.emit_every <= 0) {
-    return usage_error("--emit every needs a positive duration: --emit 'every 1m'");
+    return usage_error("--emit every needs a positive duration, e.g. --emit every 1m");
   }
   if (opt.max_memory < (1u << 20)) return usage_error("--max-memory: at least 1M");
   if (opt.checkpoint_every <= 0) return usage_error("--checkpoint-every must be positive");

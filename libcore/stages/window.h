@@ -1,7 +1,8 @@
 // Window: event-time windowed aggregation (ev-window).
 //
 // Windows: tumbling (--tumble S), hopping (--hop S/D) or per-key sessions (--session
-// GAP: a session is [first event, last event + GAP); a late event that bridges two
+// GAP: a session is [first event, last event + GAP), so events less than GAP apart
+// share one and a gap of GAP or more starts a new one; a late event that bridges two
 // sessions merges them, aggregates included). Groups: the values of --by fields (a
 // missing field is a bad event; null is a value). Aggregates: window/aggregates.h.
 //
@@ -9,10 +10,9 @@
 // one from a {"$ev":"watermark"} line). A window fires when the watermark reaches its
 // end. --allowed-lateness L keeps it L longer: an event for it updates the result,
 // which is emitted again marked as an update. An event all of whose windows ended
-// more than L before the watermark is late: written to --late (the line byte for
+// L or more before the watermark is late: written to --late (the line byte for
 // byte) or counted and dropped, never merged. --max-future F rejects (--on-error) an
-// event more than F ahead of the latest event time seen (or of the wall clock, when
-// that is earlier or nothing was seen), so one bad clock cannot fire every window.
+// event more than F ahead of the wall clock, so one bad clock cannot fire every window.
 // --idle Q: once the input has been quiet for Q (checked about once a second), event
 // time moves on with the wall clock from the last event, so a quiet stream's last
 // windows still fire. The end of the input fires every open window.

@@ -186,13 +186,15 @@ TEST_CASE("window: sessions split at gaps and merge when a late event bridges th
   opt.max_delay = 5 * kMin;
   Driver d(opt);
   d.feed(ev_at("a", 0));
-  d.feed(ev_at("a", 30));  // exactly the gap apart: the same session
-  d.feed(ev_at("a", 80));  // more than the gap after: a new one
+  d.feed(ev_at("a", 29));  // less than the gap apart: the same session
+  d.feed(ev_at("a", 80));  // the gap or more after: a new one
   d.feed(ev_at("b", 10));
-  d.feed(ev_at("a", 55));  // bridges [0:00, 1:00) and [1:20, 1:50)
+  d.feed(ev_at("b", 40));  // exactly the gap: a new one too
+  d.feed(ev_at("a", 55));  // bridges [0:00, 0:59) and [1:20, 1:50)
   d.finish();
   CHECK(d.take() == std::vector<std::string>{result("00:00", "01:50", R"("u":"a","count":4)"),
-                                             result("00:10", "00:40", R"("u":"b","count":1)")});
+                                             result("00:10", "00:40", R"("u":"b","count":1)"),
+                                             result("00:40", "01:10", R"("u":"b","count":1)")});
 }
 
 TEST_CASE("window: --emit update and --emit every give early results, then one final") {
@@ -236,7 +238,7 @@ TEST_CASE("window: --max-future rejects an event far ahead; the watermark stays"
   d.feed(ev_at("a", 20));  // still on time: the far-future event moved nothing
   d.feed(ev_at("a", 69));  // within a minute of the latest good event
   REQUIRE(d.out.rejects.size() == 1);
-  CHECK(d.out.rejects[0].find("--max-future 1m") != std::string::npos);
+  CHECK(d.out.rejects[0].find("--max-future 1m ahead of the wall clock") != std::string::npos);
   d.finish();
   CHECK(d.take() ==
         std::vector<std::string>{result("00:00", "01:00", R"("u":"a","count":2,"sum_v":2)"),

@@ -5,12 +5,38 @@
 #include "libcore/cli/options.h"
 #include "libcore/stages/window.h"
 
+// `--emit every 1m` is two words on the command line; CLI11 takes one value per option,
+// so the pair becomes `--emit=every 1m` before parsing (a lone `--emit every` is left
+// for the usage error).
+std::vector<char*> join_emit_every(int argc, char** argv, std::vector<std::string>& joined) {
+  std::vector<char*> args(argv, argv + argc);
+  joined.reserve(static_cast<size_t>(argc));
+  for (size_t i = 1; i + 1 < args.size(); ++i) {
+    const std::string_view a = args[i];
+    const bool split =
+        (a == "--emit" && i + 2 < args.size() && std::string_view(args[i + 1]) == "every") ||
+        a == "--emit=every";
+    if (!split) continue;
+    const size_t dur = a == "--emit" ? i + 2 : i + 1;
+    joined.push_back("--emit=every " + std::string(args[dur]));
+    args[i] = joined.back().data();
+    args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+               args.begin() + static_cast<std::ptrdiff_t>(dur) + 1);
+  }
+  args.push_back(nullptr);
+  return args;
+}
+
 int main(int argc, char** argv) {
+  std::vector<std::string> joined;
+  std::vector<char*> args = join_emit_every(argc, argv, joined);
+  argc = static_cast<int>(args.size()) - 1;
+  argv = args.data();
   ev::pipeline::RunOptions run;
   ev::stages::WindowOptions opt;
   ev::time::Duration tumble = 0, gap = 0, lateness = 0, max_future = 0, idle = 0;
   std::string hop;
-  std::vector<std::string> emit = {"final"};
+  std::string emit = "final";
   CLI::App app{
       "Aggregate events over event-time windows (tumbling, hopping, sessions) per group: "
       "counts, sums, averages, percentiles, distinct counts, top values; with watermarks, "
@@ -32,7 +58,7 @@ int main(int argc, char** argv) {
                       ->type_name("SIZE/SLIDE");
   auto* session_opt = ev::cli::add_duration_option(
       app, "--session", gap,
-      "per-key sessions: a gap of more than DUR between events starts a new one");
+      "per-key sessions: a gap of DUR or more between events starts a new one");
   tumble_opt->excludes(hop_opt)->excludes(session_opt);
   hop_opt->excludes(session_opt);
   ev::cli::add_duration_option(app, "--align", opt.spec.align,
@@ -73,14 +99,11 @@ int main(int argc, char** argv) {
       "windows fire");
   auto* future_opt = ev::cli::add_duration_option(
       app, "--max-future", max_future,
-      "reject (--on-error) events more than DUR ahead of the latest event time (or the wall "
-      "clock, if earlier)");
+      "reject (--on-error) events more than DUR ahead of the wall clock");
   app.add_option("--emit", emit,
                  "final (default): a result when a window closes; update: on every change "
                  "too; every DUR: early partial results each DUR of event time")
-      ->expected(1, 2)
-      ->allow_extra_args(false)
-      ->type_name("MODE [DUR]");
+      ->type_name("MODE");
   app.add_option("--max-groups", opt.max_groups,
                  "hold at most N window-group pairs (or sessions); beyond, the window that "
                  "ends first fires early")
@@ -113,20 +136,20 @@ int main(int argc, char** argv) {
       return ev::usage_error(
           "a window is required: --tumble DUR, --hop SIZE/SLIDE or --session GAP");
     }
-    // --emit takes one word, or "every DUR"; a second word after another mode is an input.
-    if (emit[0] == "every" || emit[0].starts_with("every:") || emit[0].starts_with("every=")) {
-      std::string dur = emit[0].size() > 5 ? emit[0].substr(6) : emit.size() > 1 ? emit[1] : "";
-      if (dur.empty()) return ev::usage_error("--emit every needs a duration: --emit every 1m");
+    if (emit.starts_with("every")) {
+      std::string_view dur = std::string_view(emit).substr(5);
+      while (!dur.empty() && (dur[0] == ' ' || dur[0] == ':' || dur[0] == '='))
+        dur.remove_prefix(1);
+      if (dur.empty())
+        return ev::usage_error("--emit every needs a duration, e.g. --emit every 1m");
       auto parsed = ev::time::parse_duration(dur);
       if (!parsed) return ev::usage_error("--emit every: " + parsed.error().message);
       opt.emit = ev::stages::EmitMode::kEvery;
       opt.emit_every = *parsed;
-      if (emit[0].size() > 5 && emit.size() > 1) run.inputs.insert(run.inputs.begin(), emit[1]);
-    } else if (emit[0] == "final" || emit[0] == "update") {
-      opt.emit = emit[0] == "final" ? ev::stages::EmitMode::kFinal : ev::stages::EmitMode::kUpdate;
-      if (emit.size() > 1) run.inputs.insert(run.inputs.begin(), emit[1]);
+    } else if (emit == "final" || emit == "update") {
+      opt.emit = emit == "final" ? ev::stages::EmitMode::kFinal : ev::stages::EmitMode::kUpdate;
     } else {
-      return ev::usage_error("--emit: final, update or every DUR; got '" + emit[0] + "'");
+      return ev::usage_error("--emit: final, update or every DUR; got '" + emit + "'");
     }
     opt.allowed_lateness = lateness;
     if (idle_opt->count() > 0) opt.idle = idle;
