@@ -28,6 +28,7 @@ void LineReader::reset(std::unique_ptr<ByteSource> source) {
   eof_ = false;
   bom_checked_ = false;
   line_no_ = bytes_read_ = consumed_ = 0;
+  stopped_ = false;
 }
 
 Result<bool> LineReader::fill() {
@@ -51,6 +52,9 @@ Result<bool> LineReader::fill() {
   if (!got) return std::unexpected(got.error());
   if (*got == 0) {
     eof_ = true;
+    // A source ends early when a stop is requested: what it holds of a line is not a
+    // last line without a newline but a line cut short, which the next run reads whole.
+    stopped_ = stop_requested();
     return false;
   }
   end_ += *got;
@@ -119,7 +123,7 @@ Result<bool> LineReader::next(Line& line) {
       // The prefix stays readable until the next call; the next call starts after it.
       return true;
     } else if (eof_) {
-      if (begin_ == end_) return false;
+      if (begin_ == end_ || stopped_) return false;
       line_end = end_;  // last line without a newline
       next_begin = end_;
     } else {

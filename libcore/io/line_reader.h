@@ -71,6 +71,7 @@ class LineReader {
   size_t end_ = 0;    // end of valid data
   size_t scan_ = 0;   // where the newline search resumes (all before it has no '\n')
   bool eof_ = false;
+  bool stopped_ = false;  // the source ended because a stop was requested
   bool bom_checked_ = false;
   uint64_t line_no_ = 0;
   uint64_t bytes_read_ = 0;

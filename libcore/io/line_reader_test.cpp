@@ -2,8 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <string>
 #include <vector>
+
+#include "libcore/base/stop.h"
 
 namespace {
 
@@ -160,4 +163,18 @@ TEST_CASE("line_reader: reset starts on the next input with fresh numbers") {
   CHECK(reader.name() == "second");
   CHECK(reader.bytes_read() == 11);
   CHECK_FALSE(*reader.next(line));
+}
+
+TEST_CASE("line_reader: input cut short by a stop request has no last line") {
+  LineReader reader(ev::io::memory_source("a\nhalf a li"), ev::io::kDefaultMaxLine);
+  Line line;
+  auto first = reader.next(line);
+  REQUIRE(first.has_value());
+  REQUIRE(*first);
+  CHECK(line.text == "a");
+  ev::request_stop(SIGTERM);
+  auto rest = reader.next(line);
+  ev::clear_stop();
+  REQUIRE(rest.has_value());
+  CHECK_FALSE(*rest);  // "half a li" is not a line: the next run reads it whole
 }

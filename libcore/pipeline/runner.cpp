@@ -230,6 +230,8 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
         break;
       }
       if (!*more) {
+        // Stopped while reading: the input is not known to be at its end.
+        if (stop_requested()) break;
         ended = true;
         if (line.number < skip_lines) {
           failure = make_error(ErrorKind::kState,
@@ -306,7 +308,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   if (failure && !closed) failure = closed;
   report.seconds = static_cast<double>(clock.mono_ns() - started) / 1e9;
   // Last, whatever ended the run (a closed pipe too): the stage's side outputs.
-  const Outcome outcome = !failure         ? Outcome::kFailed
+  const Outcome outcome = !failure          ? Outcome::kFailed
                           : end.interrupted ? Outcome::kStopped
                                             : Outcome::kComplete;
   Status ended = stage.on_end(report, outcome);
