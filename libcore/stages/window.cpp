@@ -111,6 +111,10 @@ struct Window {
   std::vector<Group> groups;
 };
 
+// Tumbling and hopping windows by start, then end (a DST change can give two windows
+// one start).
+using Windows = std::map<std::pair<int64_t, int64_t>, std::unique_ptr<Window>>;
+
 struct Session {
   int64_t start = 0, end = 0;
   uint32_t row = 0;
@@ -212,14 +216,15 @@ class WindowStage final : public pipeline::Stage {
   // ---- events ----
 
   Status on_event(json::Event& event, pipeline::Emitter& out) override {
-    positions_.set_line(event.line());
     if (++since_clock_ >= kClockEvery) {
       since_clock_ = 0;
       now_ = clock_.now_ns();
+      // A checkpoint here holds the events before this one, and says so.
       if (!opt_.state.empty()) {
         if (auto st = maybe_checkpoint(out); !st) return st;
       }
     }
+    positions_.set_line(event.line());
     auto et = json::event_time(event, time_path_, opt_.time_unit);
     if (!et) return out.reject(event, et.error().message);
     const int64_t t = *et;
@@ -491,8 +496,11 @@ class WindowStage final : public pipeline::Stage {
   }
 
   Window& window_at(const window::Span& span) {
-    if (last_window_ != nullptr && last_window_->start == span.start) return *last_window_;
-    auto [it, inserted] = windows_.try_emplace(span.start);
+    if (last_window_ != nullptr && last_window_->start == span.start &&
+        last_window_->end == span.end) {
+      return *last_window_;
+    }
+    auto [it, inserted] = windows_.try_emplace(std::pair(span.start, span.end));
     if (inserted) {
       if (spare_windows_.empty()) {
         it->second = std::make_unique<Window>();
@@ -513,7 +521,7 @@ class WindowStage final : public pipeline::Stage {
     return *last_window_;
   }
 
-  void free_window(std::map<int64_t, std::unique_ptr<Window>>::iterator it) {
+  void free_window(Windows::iterator it) {
     Window& w = *it->second;
     for (auto& g : w.groups) {
       bytes_ -= aggs_->row_bytes(g.row) + g.values.capacity() + kGroupOverhead;
@@ -627,9 +635,11 @@ class WindowStage final : public pipeline::Stage {
     std::vector<Hash128> emptied;
     int64_t last_end = kNever;
     if (opt_.kind != WindowKind::kSession) {
-      for (auto& [start, w] : windows_) {
-        if (w->end > wm) break;
-        if (w->fired) continue;
+      // By start, then end; near a DST change a later start may end sooner, so only a
+      // start past the watermark ends the scan.
+      for (auto& [span, w] : windows_) {
+        if (span.first >= wm) break;
+        if (w->fired || w->end > wm) continue;
         w->fired = true;
         ++windows_fired_;
         if (forcing_) ++forced_;
@@ -676,7 +686,7 @@ class WindowStage final : public pipeline::Stage {
         if (it->second->fired && (it->second->end <= keep_after || it->second->end <= floor_)) {
           last_end = std::max(last_end, it->second->end);
           free_window(it);
-        } else if (it->second->end > wm) {
+        } else if (it->first.first >= wm) {
           break;
         }
         it = next;
@@ -718,9 +728,9 @@ class WindowStage final : public pipeline::Stage {
       if (!timers_.empty()) next_due_ = timers_.front().first;
       return;
     }
-    for (const auto& [start, w] : windows_) {
+    for (const auto& [span, w] : windows_) {
+      if (span.first >= next_due_) break;
       next_due_ = std::min(next_due_, w->fired ? sat_add(w->end, lateness_) : w->end);
-      if (!w->fired) break;
     }
   }
 
@@ -864,7 +874,7 @@ class WindowStage final : public pipeline::Stage {
       }
     } else {
       w.u64(windows_.size());
-      for (const auto& [start, win] : windows_) {
+      for (const auto& [span, win] : windows_) {
         w.i64(win->start);
         w.i64(win->end);
         w.u32(win->fired ? 1 : 0);
@@ -886,7 +896,9 @@ class WindowStage final : public pipeline::Stage {
     uint32_t fired = 0;
     uint64_t n = 0;
     if (auto st = r.read(start, end, fired, n); !st) return st;
-    if (end <= start || fired > 1 || windows_.contains(start)) return r.corrupt("a bad window");
+    if (end <= start || fired > 1 || windows_.contains(std::pair(start, end))) {
+      return r.corrupt("a bad window");
+    }
     if (n > r.remaining() / 24) return r.corrupt("more groups than bytes");
     Window& w = window_at({start, end});
     w.fired = fired != 0;
@@ -979,7 +991,7 @@ class WindowStage final : public pipeline::Stage {
   std::vector<SortKey> sort_keys_;
   std::vector<size_t> hits_;
 
-  std::map<int64_t, std::unique_ptr<Window>> windows_;  // by start
+  Windows windows_;                                     // by start, then end
   std::vector<std::unique_ptr<Window>> spare_windows_;  // freed, to reuse their memory
   Window* last_window_ = nullptr;
   absl::flat_hash_map<Hash128, KeySessions, HashOf128> keys_;

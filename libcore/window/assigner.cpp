@@ -3,6 +3,8 @@
 #include <absl/time/civil_time.h>
 #include <absl/time/time.h>
 
+#include <algorithm>
+
 namespace ev::window {
 
 struct Assigner::Zone {
@@ -100,10 +102,40 @@ void Assigner::windows_of(int64_t t, std::vector<Span>& out) const {
     starts_of(t, spec_, [&](int64_t s, int64_t e) { out.push_back({s, e}); });
     return;
   }
+  if (t >= cache_lo_ && t < cache_hi_) {
+    out = cache_;
+    return;
+  }
+  // Civil boundaries map to instants (the first pass of a repeated hour, the jump of a
+  // skipped one), and the windows are the spans between them that hold `t`: near a
+  // DST change these tile time without overlapping, however the wall clock reads.
   const absl::TimeZone& tz = zone_->tz;
-  starts_of(to_local(t, tz), spec_, [&](int64_t s, int64_t e) {
-    out.push_back({to_absolute(s, tz), to_absolute(e, tz)});
-  });
+  const int64_t local = to_local(t, tz);
+  int64_t lo = INT64_MIN, hi = INT64_MAX;
+  std::vector<Span>& found = cache_;
+  found.clear();
+  // Two slides beyond either side of the candidates cover an offset change of up to
+  // two slides (DST moves by an hour or less).
+  const i128 last =
+      static_cast<i128>(floor_div(local - spec_.align, spec_.slide)) * spec_.slide + spec_.align;
+  for (i128 c = last + 2 * static_cast<i128>(spec_.slide);
+       c > last - spec_.size - 2 * static_cast<i128>(spec_.slide); c -= spec_.slide) {
+    const int64_t start = to_absolute(clamp64(c), tz);
+    const int64_t end = to_absolute(clamp64(c + spec_.size), tz);
+    if (start <= t && t < end) {
+      found.push_back({start, end});
+      lo = std::max(lo, start);
+      hi = std::min(hi, end);
+    } else if (start > t) {
+      hi = std::min(hi, start);
+    } else {
+      lo = std::max(lo, end);
+    }
+  }
+  std::reverse(found.begin(), found.end());
+  cache_lo_ = lo;
+  cache_hi_ = hi;
+  out = found;
 }
 
 }  // namespace ev::window

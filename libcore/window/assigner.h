@@ -7,8 +7,9 @@
 // computed on the zone's wall clock (civil time) and converted back, so 1d windows
 // begin at local midnight and last 23 or 25 hours across a DST change; a start that
 // falls into a DST gap is the moment the clock jumps, and one in a repeated hour its
-// first occurrence. Session windows are per key and live in the window stage.
-// Immutable after make(); thread-safe.
+// first occurrence; an instant belongs to the windows whose converted bounds hold it,
+// so near a DST change windows tile time without overlapping. Session windows are
+// per key and live in the window stage. Not thread-safe (a zone's windows are cached).
 #pragma once
 
 #include <cstdint>
@@ -54,6 +55,9 @@ class Assigner {
       : spec_(std::move(spec)), zone_(std::move(zone)) {}
   WindowSpec spec_;
   std::shared_ptr<const Zone> zone_;  // null: UTC
+  // With a zone: the windows of the last time asked for, valid for [cache_lo_, cache_hi_).
+  mutable std::vector<Span> cache_;
+  mutable int64_t cache_lo_ = 0, cache_hi_ = 0;
 };
 
 }  // namespace ev::window
