@@ -127,6 +127,12 @@ std::string call_text(const AggSpec& s) {
   }
 }
 
+std::string default_name(const AggSpec& s) {
+  if (s.fn == AggFn::kCount) return "count";
+  if (s.fn == AggFn::kQuantile) return "p" + format_q(s.q * 100) + "_" + s.field;
+  return std::string(fn_name(s.fn)) + "_" + s.field;
+}
+
 Result<AggSpec> parse_item(std::string_view item) {
   item = trim(item);
   const std::string quoted = "'" + std::string(item) + "'";
@@ -218,15 +224,7 @@ Result<AggSpec> parse_item(std::string_view item) {
     auto path = json::FieldPath::parse(spec.field);
     if (!path) return usage_error("--agg " + quoted + ": " + path.error().message);
   }
-  if (spec.name.empty()) {
-    if (spec.fn == AggFn::kCount) {
-      spec.name = "count";
-    } else if (spec.fn == AggFn::kQuantile) {
-      spec.name = "p" + format_q(spec.q * 100) + "_" + spec.field;
-    } else {
-      spec.name = std::string(fn_name(spec.fn)) + "_" + spec.field;
-    }
-  }
+  if (spec.name.empty()) spec.name = default_name(spec);
   return spec;
 }
 
@@ -260,7 +258,8 @@ std::string describe_aggregates(const std::vector<AggSpec>& specs) {
   std::string out;
   for (const auto& s : specs) {
     if (!out.empty()) out += ", ";
-    out += call_text(s) + " as " + s.name;
+    out += call_text(s);
+    if (s.name != default_name(s)) out += " as " + s.name;
   }
   return out;
 }

@@ -63,7 +63,7 @@ TEST_CASE("aggregates: the list, names and their defaults") {
   CHECK((*specs)[4].k == 3);
   CHECK((*specs)[5].fn == AggFn::kCountField);
   CHECK((*specs)[5].name == "count_user.id");
-  CHECK(ev::window::describe_aggregates(*specs).starts_with("count as count, sum(amount) as revenue"));
+  CHECK(ev::window::describe_aggregates(*specs).starts_with("count, sum(amount) as revenue, percentile(latency, 0.95), "));
 }
 
 TEST_CASE("aggregates: bad lists are usage errors that name the item") {
