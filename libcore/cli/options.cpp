@@ -109,4 +109,17 @@ CLI::Option* add_time_option(CLI::App& app, const std::string& name, int64_t& ta
   });
 }
 
+void add_state_options(CLI::App& app, std::string& state, time::Duration& checkpoint_every,
+                       const std::string& what) {
+  auto* state_opt = app.add_option("--state", state,
+                                   "snapshot " + what +
+                                       " and input positions to PATH (atomically) and restore "
+                                       "them at start")
+                        ->type_name("PATH");
+  add_duration_option(app, "--checkpoint-every", checkpoint_every,
+                      "with --state: snapshot this often (default 10s), besides at exit and on "
+                      "barrier lines")
+      ->needs(state_opt);
+}
+
 }  // namespace ev::cli

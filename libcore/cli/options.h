@@ -37,6 +37,10 @@ CLI::Option* add_rate_option(CLI::App& app, const std::string& name, double& tar
 // An epoch unit ("s", "ms", "us", "ns", "auto") into `target`.
 CLI::Option* add_epoch_unit_option(CLI::App& app, const std::string& name, time::EpochUnit& target,
                                    const std::string& description);
+// --state PATH and --checkpoint-every DUR (which needs --state) of a stateful program;
+// `what` says what the snapshot holds ("keys", "open windows").
+void add_state_options(CLI::App& app, std::string& state, time::Duration& checkpoint_every,
+                       const std::string& what);
 // A time ("2024-05-01T00:00:00Z", or epoch seconds) into `target` (ns).
 CLI::Option* add_time_option(CLI::App& app, const std::string& name, int64_t& target,
                              const std::string& description);

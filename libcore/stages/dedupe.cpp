@@ -142,7 +142,8 @@ class Dedupe final : public pipeline::Stage {
     }
     if (opt_.keep == Keep::kLast) return hold(event, t, out);
     const uint32_t tick = mode_ == TimeMode::kNone ? next_seq() : tick_of(t);
-    const bool repeat = table128_ ? table128_->see(digest128_, tick) : table64_->see(digest64_, tick);
+    const bool repeat =
+        table128_ ? table128_->see(digest128_, tick) : table64_->see(digest64_, tick);
     if (!repeat) return out.emit(event.raw());
     ++duplicates_;
     ++out.report().dropped;
@@ -229,26 +230,11 @@ class Dedupe final : public pipeline::Stage {
   // ---- state ----
 
   Status restore() {
-    if (opt_.state.empty() || !state::snapshot_exists(opt_.state)) return {};
-    auto opened = state::SnapshotReader::open(opt_.state, kKind);
+    if (opt_.state.empty()) return {};
+    auto opened = state::open_stage_snapshot(opt_.state, kKind, kStateVersion, fingerprint());
     if (!opened) return std::unexpected(opened.error());
+    if (!*opened) return {};
     state::SnapshotReader& r = **opened;
-    auto version = r.u32();
-    if (!version) return std::unexpected(version.error());
-    if (*version != kStateVersion) {
-      return make_error(ErrorKind::kState,
-                        "ev-dedupe state version " + std::to_string(*version) +
-                            ", but this version reads " + std::to_string(kStateVersion),
-                        opt_.state);
-    }
-    auto written_by = r.bytes();
-    if (!written_by) return std::unexpected(written_by.error());
-    if (*written_by != fingerprint()) {
-      return make_error(ErrorKind::kState,
-                        "written by a run with " + *written_by + "; this run has " +
-                            fingerprint() + " (use the same options, or another --state file)",
-                        opt_.state);
-    }
     uint64_t n_keys = 0, base_set = 0;
     uint32_t floor = 0;
     Status st = r.read(base_set, base_, max_t_, control_wm_, seq_, floor);
@@ -290,11 +276,9 @@ class Dedupe final : public pipeline::Stage {
 
  private:
   Status write_state() {
-    auto created = state::SnapshotWriter::create(opt_.state, kKind);
+    auto created = state::create_stage_snapshot(opt_.state, kKind, kStateVersion, fingerprint());
     if (!created) return std::unexpected(created.error());
     state::SnapshotWriter& w = **created;
-    w.u32(kStateVersion);
-    w.bytes(fingerprint());
     w.u64(base_set_ ? 1 : 0);
     w.i64(base_);
     w.i64(max_t_);
@@ -426,8 +410,8 @@ class Dedupe final : public pipeline::Stage {
       base_set_ = true;
     }
     if (t <= base_) return 0;
-    const uint64_t ticks = (static_cast<uint64_t>(t) - static_cast<uint64_t>(base_)) /
-                           static_cast<uint64_t>(quantum_);
+    const uint64_t ticks =
+        (static_cast<uint64_t>(t) - static_cast<uint64_t>(base_)) / static_cast<uint64_t>(quantum_);
     return ticks >= UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(ticks);
   }
 
@@ -473,8 +457,8 @@ class Dedupe final : public pipeline::Stage {
   Status late(json::Event& event, int64_t t, pipeline::Emitter& out) {
     // A late event whose key is still known is a repeat for certain.
     const bool known = opt_.keep == Keep::kLast ? held_.contains(digest128_)
-                       : table128_             ? table128_->contains(digest128_)
-                                               : table64_->contains(digest64_);
+                       : table128_              ? table128_->contains(digest128_)
+                                                : table64_->contains(digest64_);
     if (known) {
       ++duplicates_;
       ++out.report().dropped;
@@ -583,7 +567,7 @@ class Dedupe final : public pipeline::Stage {
   int64_t max_t_ = kNever;       // the largest event (or processing) time seen
   int64_t control_wm_ = kNever;  // the largest watermark line seen
   int64_t wm_ = kNever;
-  int64_t base_ = 0;  // time of tick 0
+  int64_t base_ = 0;                // time of tick 0
   int64_t next_floor_at_ = kNever;  // forget_before from which the floor is one tick higher
   bool base_set_ = false;
   uint64_t seq_ = 0;  // the clock of keys without a horizon

@@ -326,26 +326,11 @@ class WindowStage final : public pipeline::Stage {
   // ---- state ----
 
   Status restore() {
-    if (opt_.state.empty() || !state::snapshot_exists(opt_.state)) return {};
-    auto opened = state::SnapshotReader::open(opt_.state, kKind);
+    if (opt_.state.empty()) return {};
+    auto opened = state::open_stage_snapshot(opt_.state, kKind, kStateVersion, fingerprint());
     if (!opened) return std::unexpected(opened.error());
+    if (!*opened) return {};
     state::SnapshotReader& r = **opened;
-    uint32_t version = 0;
-    std::string written_by;
-    if (auto st = r.read(version); !st) return st;
-    if (version != kStateVersion) {
-      return make_error(ErrorKind::kState,
-                        "ev-window state version " + std::to_string(version) +
-                            ", but this version reads " + std::to_string(kStateVersion),
-                        opt_.state);
-    }
-    if (auto st = r.read(written_by); !st) return st;
-    if (written_by != fingerprint()) {
-      return make_error(ErrorKind::kState,
-                        "written by a run with " + written_by + "; this run has " + fingerprint() +
-                            " (use the same options, or another --state file)",
-                        opt_.state);
-    }
     uint64_t n = 0;
     if (auto st = r.read(max_t_, control_wm_, floor_, next_every_); !st) return st;
     if (auto st = positions_.load(r); !st) return st;
@@ -848,11 +833,9 @@ class WindowStage final : public pipeline::Stage {
   // ---- state ----
 
   Status write_state() {
-    auto created = state::SnapshotWriter::create(opt_.state, kKind);
+    auto created = state::create_stage_snapshot(opt_.state, kKind, kStateVersion, fingerprint());
     if (!created) return std::unexpected(created.error());
     state::SnapshotWriter& w = **created;
-    w.u32(kStateVersion);
-    w.bytes(fingerprint());
     w.i64(max_t_);
     w.i64(std::max(control_wm_, forced_wm_));
     w.i64(floor_);

@@ -27,7 +27,8 @@ void put_le(char* out, uint64_t v, size_t n) {
 }
 uint64_t get_le(const char* in, size_t n) {
   uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  for (size_t i = 0; i < n; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
   return v;
 }
 
@@ -251,6 +252,43 @@ Result<std::string> SnapshotReader::bytes(size_t max) {
 bool snapshot_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+Result<std::unique_ptr<SnapshotWriter>> create_stage_snapshot(const std::string& path,
+                                                              std::string_view kind,
+                                                              uint32_t version,
+                                                              std::string_view fingerprint) {
+  auto created = SnapshotWriter::create(path, kind);
+  if (!created) return std::unexpected(created.error());
+  (*created)->u32(version);
+  (*created)->bytes(fingerprint);
+  return created;
+}
+
+Result<std::unique_ptr<SnapshotReader>> open_stage_snapshot(const std::string& path,
+                                                            std::string_view kind, uint32_t version,
+                                                            std::string_view fingerprint) {
+  if (!snapshot_exists(path)) return std::unique_ptr<SnapshotReader>();
+  auto opened = SnapshotReader::open(path, kind);
+  if (!opened) return std::unexpected(opened.error());
+  uint32_t written_version = 0;
+  std::string written_by;
+  if (auto st = (*opened)->read(written_version); !st) return std::unexpected(st.error());
+  if (written_version != version) {
+    return make_error(ErrorKind::kState,
+                      std::string(kind) + " state version " + std::to_string(written_version) +
+                          ", but this version reads " + std::to_string(version),
+                      path);
+  }
+  if (auto st = (*opened)->read(written_by); !st) return std::unexpected(st.error());
+  if (written_by != fingerprint) {
+    return make_error(ErrorKind::kState,
+                      "written by a run with " + written_by + "; this run has " +
+                          std::string(fingerprint) +
+                          " (use the same options, or another --state file)",
+                      path);
+  }
+  return opened;
 }
 
 }  // namespace ev::state

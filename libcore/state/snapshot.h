@@ -140,4 +140,18 @@ Status SnapshotReader::read(T&... out) {
 // Whether PATH exists (a first run starts empty; any other problem is for open()).
 bool snapshot_exists(const std::string& path);
 
+// A stage's snapshot starts with the stage's own format version (u32) and a
+// fingerprint: the options its records depend on, as the user would write them
+// ("--key id --within 1h"). create_stage_snapshot writes both; open_stage_snapshot
+// opens PATH (null when it does not exist: a first run) and fails with kState naming
+// the file when either differs, so a restart with other options is a clear error, not
+// a misread state.
+Result<std::unique_ptr<SnapshotWriter>> create_stage_snapshot(const std::string& path,
+                                                              std::string_view kind,
+                                                              uint32_t version,
+                                                              std::string_view fingerprint);
+Result<std::unique_ptr<SnapshotReader>> open_stage_snapshot(const std::string& path,
+                                                            std::string_view kind, uint32_t version,
+                                                            std::string_view fingerprint);
+
 }  // namespace ev::state

@@ -68,14 +68,7 @@ int main(int argc, char** argv) {
   app.add_option("--duplicates", opt.duplicates,
                  "write each dropped repeat here, with its key (an audit trail)")
       ->type_name("SINK");
-  auto* state_opt = app.add_option("--state", opt.state,
-                                   "snapshot keys and input positions to PATH (atomically) and "
-                                   "restore them at start")
-                        ->type_name("PATH");
-  ev::cli::add_duration_option(app, "--checkpoint-every", opt.checkpoint_every,
-                               "with --state: snapshot this often (default 10s), besides at "
-                               "exit and on barrier lines")
-      ->needs(state_opt);
+  ev::cli::add_state_options(app, opt.state, opt.checkpoint_every, "keys");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
     if (within_opt->count() > 0) opt.within = within;
     opt.keep = keep == "last" ? ev::stages::Keep::kLast : ev::stages::Keep::kFirst;

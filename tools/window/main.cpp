@@ -111,14 +111,7 @@ int main(int argc, char** argv) {
   ev::cli::add_size_option(app, "--max-memory", opt.max_memory,
                            "memory for window state (default 1G); beyond, the window that "
                            "ends first fires early");
-  auto* state_opt = app.add_option("--state", opt.state,
-                                   "snapshot open windows and input positions to PATH "
-                                   "(atomically) and restore them at start")
-                        ->type_name("PATH");
-  ev::cli::add_duration_option(app, "--checkpoint-every", opt.checkpoint_every,
-                               "with --state: snapshot this often (default 10s), besides at "
-                               "exit and on barrier lines")
-      ->needs(state_opt);
+  ev::cli::add_state_options(app, opt.state, opt.checkpoint_every, "open windows");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
     if (tumble_opt->count() > 0) {
       opt.kind = ev::stages::WindowKind::kTumble;
