@@ -299,7 +299,9 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   // Finish: the stage emits what it holds, then everything is flushed and closed.
   if (failure || failure.error().kind != ErrorKind::kPipe) {
     const uint64_t lines_before = out.lines();
-    Status fin = failure && end.interrupted ? stage.on_stop(emitter) : stage.on_finish(emitter);
+    Status fin = !failure          ? stage.on_failure(emitter)
+                 : end.interrupted ? stage.on_stop(emitter)
+                                   : stage.on_finish(emitter);
     if (failure && !fin) failure = fin;
     if (last_unterminated && out.lines() == lines_before) out.omit_final_newline();
   }

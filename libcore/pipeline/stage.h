@@ -62,8 +62,12 @@ class Stage {
   virtual Status on_control(std::string_view line, Emitter& out) { return out.emit_control(line); }
   // The input has nothing ready; the runner flushes output after this returns.
   virtual Status on_idle(Emitter&) { return {}; }
-  // The input ended (or a run failed): emit whatever is held back.
+  // The input ended: emit whatever is held back.
   virtual Status on_finish(Emitter&) { return {}; }
+  // An error ended the run (--on-error fail, a full disk; not a closed pipe). By default
+  // the same as on_finish; a stage whose held state is not a result (open windows) may
+  // write nothing.
+  virtual Status on_failure(Emitter& out) { return on_finish(out); }
   // A stop was requested before the input ended. By default the same as on_finish; a
   // stage with a state snapshot may keep what it holds for the next run instead.
   virtual Status on_stop(Emitter& out) { return on_finish(out); }

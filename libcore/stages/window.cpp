@@ -295,6 +295,10 @@ class WindowStage final : public pipeline::Stage {
     return fire_until(kForever, out);
   }
 
+  // After a failure what the open windows hold is not their result: nothing is fired
+  // (with --state the last checkpoint stands).
+  Status on_failure(pipeline::Emitter&) override { return {}; }
+
   Status on_stop(pipeline::Emitter& out) override {
     // With a state file the open windows wait in the snapshot for the next run.
     return opt_.state.empty() ? on_finish(out) : Status{};
