@@ -1,12 +1,10 @@
 set -eu
-. "$SRC/tests/e2e/dedupe/restart-lib.sh"
+. "$SRC/tests/e2e/restart-lib.sh"
 make_data
-run_interrupted KILL
+run_interrupted KILL ev-dedupe --key event_id --within 1h --state s.state \
+  --checkpoint-every 200ms in.jsonl
 [ "$status1" -eq 137 ] || { echo "run 1 exit $status1, expected 137"; exit 1; }
-# A write cut by the kill may leave a partial last line: drop it.
-if [ -s out1.jsonl ] && [ "$(tail -c 1 out1.jsonl | od -An -c | tr -d ' ')" != '\n' ]; then
-  sed -i '$d' out1.jsonl
-fi
+drop_partial_line out1.jsonl
 ev-dedupe --key event_id --within 1h --state s.state in.jsonl > out2.jsonl 2> err2.txt
 grep -q 'in.jsonl: resuming after line [0-9]* (checkpoint in s.state)' err2.txt ||
   { echo "no resume note:"; cat err2.txt; exit 1; }

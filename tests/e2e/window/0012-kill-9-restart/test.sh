@@ -2,29 +2,14 @@
 # slow reader (restart-lib.sh) keeps the run going until the kill; and a count that
 # was lost or doubled at the checkpoint shows in every later result of its group.
 set -eu
-. "$SRC/tests/e2e/dedupe/restart-lib.sh"
+. "$SRC/tests/e2e/restart-lib.sh"
 W=(--tumble 1m --by user_id --max-delay 1m --agg 'count, sum(amount)' --emit update)
 ev-gen --count 150000 --users 500 --late 0.05 --max-late 30s --seed 5 > in.jsonl
 ev-window "${W[@]}" in.jsonl > ref.jsonl
 
-rm -f p && mkfifo p
-slow_reader < p > out1.jsonl &
-reader=$!
-ev-window "${W[@]}" --state s.state --checkpoint-every 200ms in.jsonl > p 2> err1.txt &
-pid=$!
-for _ in $(seq 200); do [ -s s.state ] && break; sleep 0.05; done
-[ -s s.state ] || { echo "no checkpoint appeared"; cat err1.txt; exit 1; }
-sleep 1
-kill -0 "$pid" 2>/dev/null || { echo "ev-window ended before the signal"; exit 1; }
-kill -KILL "$pid"
-status1=0
-wait "$pid" || status1=$?
-wait "$reader"
+run_interrupted KILL ev-window "${W[@]}" --state s.state --checkpoint-every 200ms in.jsonl
 [ "$status1" -eq 137 ] || { echo "run 1 exit $status1, expected 137"; exit 1; }
-# A write cut by the kill may leave a partial last line: drop it.
-if [ -s out1.jsonl ] && [ "$(tail -c 1 out1.jsonl | od -An -c | tr -d ' ')" != '\n' ]; then
-  sed -i '$d' out1.jsonl
-fi
+drop_partial_line out1.jsonl
 
 ev-window "${W[@]}" --state s.state in.jsonl > out2.jsonl 2> err2.txt
 grep -q '^ev-window: note: in.jsonl: resuming after line [0-9]* (checkpoint in s.state)$' err2.txt ||

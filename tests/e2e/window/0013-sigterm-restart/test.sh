@@ -2,24 +2,12 @@
 # run going until the signal, and a count lost or doubled at the stop shows in every
 # later result of its group.
 set -eu
-. "$SRC/tests/e2e/dedupe/restart-lib.sh"
+. "$SRC/tests/e2e/restart-lib.sh"
 W=(--tumble 1m --by user_id --max-delay 1m --agg 'count, sum(amount) as revenue, max(amount)' --emit update)
 ev-gen --count 150000 --users 500 --late 0.05 --max-late 30s --seed 8 > in.jsonl
 ev-window "${W[@]}" in.jsonl > ref.jsonl
 
-rm -f p && mkfifo p
-slow_reader < p > out1.jsonl &
-reader=$!
-ev-window "${W[@]}" --state s.state --checkpoint-every 200ms in.jsonl > p 2> err1.txt &
-pid=$!
-for _ in $(seq 200); do [ -s s.state ] && break; sleep 0.05; done
-[ -s s.state ] || { echo "no checkpoint appeared"; cat err1.txt; exit 1; }
-sleep 1
-kill -0 "$pid" 2>/dev/null || { echo "ev-window ended before the signal"; exit 1; }
-kill -TERM "$pid"
-status1=0
-wait "$pid" || status1=$?
-wait "$reader"
+run_interrupted TERM ev-window "${W[@]}" --state s.state --checkpoint-every 200ms in.jsonl
 [ "$status1" -eq 143 ] || { echo "run 1 exit $status1, expected 143"; cat err1.txt; exit 1; }
 [ ! -s err1.txt ] || { echo "run 1 complained:"; cat err1.txt; exit 1; }
 

@@ -2,7 +2,7 @@
 # mid-file when the signal comes), and fed again whole for the restart, which skips
 # the lines run 1 read. Default --emit final: results only for closed windows.
 set -eu
-. "$SRC/tests/e2e/dedupe/restart-lib.sh"
+. "$SRC/tests/e2e/restart-lib.sh"
 W=(--tumble 1m --by user_id --max-delay 1m --agg 'count, sum(amount) as revenue, max(amount)')
 ev-gen --count 80000 --users 500 --late 0.05 --max-late 30s --seed 8 > data.jsonl
 ev-window "${W[@]}" data.jsonl > ref.jsonl
@@ -11,14 +11,7 @@ rm -f in.jsonl && mkfifo in.jsonl
 slow_reader < data.jsonl > in.jsonl 2> /dev/null &
 writer=$!
 ev-window "${W[@]}" --state s.state --checkpoint-every 200ms in.jsonl > out1.jsonl 2> err1.txt &
-pid=$!
-for _ in $(seq 200); do [ -s s.state ] && break; sleep 0.05; done
-[ -s s.state ] || { echo "no checkpoint appeared"; cat err1.txt; exit 1; }
-sleep 0.5
-kill -0 "$pid" 2>/dev/null || { echo "ev-window ended before the signal"; exit 1; }
-kill -TERM "$pid"
-status1=0
-wait "$pid" || status1=$?
+interrupt TERM $! 0.5
 wait "$writer" || true  # the slow reader meets a closed pipe
 [ "$status1" -eq 143 ] || { echo "run 1 exit $status1, expected 143"; cat err1.txt; exit 1; }
 fail=0
