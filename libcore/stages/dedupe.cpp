@@ -14,7 +14,7 @@
 #include "libcore/json/field_path.h"
 #include "libcore/json/json_writer.h"
 #include "libcore/pipeline/control.h"
-#include "libcore/state/input_positions.h"
+#include "libcore/pipeline/stateful_stage.h"
 #include "libcore/state/key_hash.h"
 #include "libcore/state/key_table.h"
 #include "libcore/state/snapshot.h"
@@ -30,7 +30,6 @@ constexpr uint32_t kStateVersion = 1;
 constexpr int64_t kTicksPerHorizon = 65536;
 constexpr uint32_t kRebaseAt = 1u << 31;
 constexpr uint64_t kHeldOverhead = 128;  // bytes per held event besides its line
-constexpr uint64_t kClockEvery = 1024;   // events between clock reads for checkpoints
 constexpr int64_t kNever = INT64_MIN;
 
 enum class TimeMode : uint32_t { kNone, kEvent, kProcessing };
@@ -57,11 +56,12 @@ void append_hex(std::string& out, uint64_t v) {
   for (int shift = 60; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
 }
 
-class Dedupe final : public pipeline::Stage {
+class Dedupe final : public pipeline::StatefulStage {
  public:
   Dedupe(const DedupeOptions& opt, std::vector<json::FieldPath> keys,
          std::optional<json::FieldPath> time_path, time::Clock& clock)
-      : opt_(opt),
+      : StatefulStage(opt.state, opt.checkpoint_every, clock),
+        opt_(opt),
         keys_(std::move(keys)),
         time_path_(std::move(time_path)),
         clock_(clock),
@@ -69,8 +69,7 @@ class Dedupe final : public pipeline::Stage {
               : opt.processing_time ? TimeMode::kProcessing
                                     : TimeMode::kEvent),
         within_(opt.within.value_or(0)),
-        quantum_(std::max<int64_t>(1, within_ / kTicksPerHorizon)),
-        positions_(opt.state) {
+        quantum_(std::max<int64_t>(1, within_ / kTicksPerHorizon)) {
     state::KeyTableLimits limits;
     if (opt.max_keys > 0) limits.max_keys = opt.max_keys;
     limits.max_bytes = opt.max_memory;
@@ -81,7 +80,6 @@ class Dedupe final : public pipeline::Stage {
         table128_ = std::make_unique<state::KeyTable<Hash128>>(limits);
       }
     }
-    next_checkpoint_ = clock_.mono_ns() + opt.checkpoint_every;
   }
 
   // "--key event_id --hash 128 --keep first --within 1h (event time)": what a
@@ -114,11 +112,7 @@ class Dedupe final : public pipeline::Stage {
   // ---- events ----
 
   Status on_event(json::Event& event, pipeline::Emitter& out) override {
-    if (!opt_.state.empty() && ++since_clock_ >= kClockEvery) {
-      since_clock_ = 0;
-      if (auto st = maybe_checkpoint(out); !st) return st;
-    }
-    positions_.set_line(event.line());
+    if (auto st = before_event(event, out); !st) return st;
 
     // The key first: its slot is fetched from memory while the time is parsed.
     if (auto st = hash_key(event); !st) return out.reject(event, st.error().message);
@@ -150,10 +144,6 @@ class Dedupe final : public pipeline::Stage {
     return write_duplicate(event.raw(), &event);
   }
 
-  void on_bad_line(std::string_view, uint64_t line, std::string_view) override {
-    positions_.set_line(line);
-  }
-
   Status on_control(std::string_view line, pipeline::Emitter& out) override {
     const std::string_view kind = pipeline::control_kind(line);
     if (kind == "watermark" && mode_ == TimeMode::kEvent) {
@@ -164,7 +154,7 @@ class Dedupe final : public pipeline::Stage {
         control_wm_ = *t;
         if (auto st = advance(out); !st) return st;
       }
-    } else if (kind == "barrier" && !opt_.state.empty()) {
+    } else if (kind == "barrier") {
       // The snapshot holds everything before the barrier; then the barrier moves on.
       if (auto st = checkpoint(out); !st) return st;
     }
@@ -179,8 +169,7 @@ class Dedupe final : public pipeline::Stage {
         if (auto st = advance(out); !st) return st;
       }
     }
-    if (!opt_.state.empty()) return maybe_checkpoint(out);
-    return {};
+    return maybe_checkpoint(out);
   }
 
   Status on_finish(pipeline::Emitter& out) override {
@@ -208,24 +197,9 @@ class Dedupe final : public pipeline::Stage {
     }
     Status st;
     if (dups_) st = dups_->close();
-    // After a failure the last checkpoint stands: it is consistent with what was
-    // written before it, which this run's end is not known to be.
-    if (!opt_.state.empty() && outcome != pipeline::Outcome::kFailed) {
-      Status written = write_state();
-      if (st && !written) st = written;
-      if (written) ++checkpoints_;
-    }
-    if (!opt_.state.empty()) report.add_extra("checkpoints", checkpoints_);
-    return st;
+    Status written = end_state(report, outcome);
+    return st ? written : st;
   }
-
-  // ---- resuming inputs ----
-
-  Result<uint64_t> on_source_begin(std::string_view source, bool resumable) override {
-    return positions_.begin(source, resumable);
-  }
-
-  void on_source_end(std::string_view source) override { positions_.end(source); }
 
   // ---- state ----
 
@@ -238,7 +212,7 @@ class Dedupe final : public pipeline::Stage {
     uint64_t n_keys = 0, base_set = 0;
     uint32_t floor = 0;
     Status st = r.read(base_set, base_, max_t_, control_wm_, seq_, floor);
-    if (st) st = positions_.load(r);
+    if (st) st = positions().load(r);
     if (st) st = r.read(n_keys);
     if (!st) return st;
     base_set_ = base_set != 0;
@@ -275,7 +249,7 @@ class Dedupe final : public pipeline::Stage {
   }
 
  private:
-  Status write_state() {
+  Status write_state() override {
     auto created = state::create_stage_snapshot(opt_.state, kKind, kStateVersion, fingerprint());
     if (!created) return std::unexpected(created.error());
     state::SnapshotWriter& w = **created;
@@ -285,7 +259,7 @@ class Dedupe final : public pipeline::Stage {
     w.i64(control_wm_);
     w.u64(seq_);
     w.u32(table128_ ? table128_->floor() : table64_ ? table64_->floor() : 0);
-    positions_.save(w);
+    positions().save(w);
     if (table128_) {
       w.u64(table128_->live());
       table128_->for_each([&w](const Hash128& k, uint32_t tick) {
@@ -312,22 +286,7 @@ class Dedupe final : public pipeline::Stage {
     return w.commit();
   }
 
-  Status checkpoint(pipeline::Emitter& out) {
-    // Everything emitted so far is written out before the state that assumes it.
-    if (auto st = out.flush(); !st) return st;
-    if (dups_) {
-      if (auto st = dups_->flush(); !st) return st;
-    }
-    if (auto st = write_state(); !st) return st;
-    ++checkpoints_;
-    next_checkpoint_ = clock_.mono_ns() + opt_.checkpoint_every;
-    return {};
-  }
-
-  Status maybe_checkpoint(pipeline::Emitter& out) {
-    if (clock_.mono_ns() < next_checkpoint_) return {};
-    return checkpoint(out);
-  }
+  Status flush_side_outputs() override { return dups_ ? dups_->flush() : Status{}; }
 
   // ---- keys ----
 
@@ -577,11 +536,6 @@ class Dedupe final : public pipeline::Stage {
   uint64_t expired_ = 0;
   uint64_t evicted_held_ = 0;
   uint64_t restored_held_ = 0;
-  uint64_t checkpoints_ = 0;
-  uint64_t since_clock_ = 0;
-  int64_t next_checkpoint_ = 0;
-
-  state::InputPositions positions_;  // how far each input was read, for a restart
 };
 
 }  // namespace

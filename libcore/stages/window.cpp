@@ -18,7 +18,7 @@
 #include "libcore/json/field_path.h"
 #include "libcore/json/json_writer.h"
 #include "libcore/pipeline/control.h"
-#include "libcore/state/input_positions.h"
+#include "libcore/pipeline/stateful_stage.h"
 #include "libcore/state/key_hash.h"
 #include "libcore/state/snapshot.h"
 #include "libcore/window/aggregates.h"
@@ -33,8 +33,7 @@ constexpr std::string_view kKind = "ev-window";
 constexpr uint32_t kStateVersion = 1;
 constexpr int64_t kNever = INT64_MIN;
 constexpr int64_t kForever = INT64_MAX;
-constexpr uint64_t kClockEvery = 1024;  // events between clock reads
-constexpr size_t kGroupOverhead = 96;   // bytes per group besides its row and values
+constexpr size_t kGroupOverhead = 96;  // bytes per group besides its row and values
 
 struct HashOf128 {
   size_t operator()(const Hash128& h) const { return h.low; }
@@ -162,27 +161,26 @@ SortKey sort_key_of(const Due& d, uint32_t index) {
   return k;
 }
 
-class WindowStage final : public pipeline::Stage {
+class WindowStage final : public pipeline::StatefulStage {
  public:
   WindowStage(const WindowOptions& opt, std::vector<json::FieldPath> by, json::FieldPath time_path,
               std::optional<window::Assigner> assigner, std::unique_ptr<window::Aggregates> aggs,
               time::Clock& clock)
-      : opt_(opt),
+      : StatefulStage(opt.state, opt.checkpoint_every, clock),
+        opt_(opt),
         by_(std::move(by)),
         time_path_(std::move(time_path)),
         assigner_(std::move(assigner)),
         aggs_(std::move(aggs)),
         clock_(clock),
         lateness_(opt.allowed_lateness),
-        markers_(opt.emit != EmitMode::kFinal || opt.allowed_lateness > 0),
-        positions_(opt.state) {
+        markers_(opt.emit != EmitMode::kFinal || opt.allowed_lateness > 0) {
     for (const auto& path : by_) {
       // The member is named as the path is written, without the optional leading dot.
       std::string_view name = path.text();
       if (name.size() > 1 && name[0] == '.') name.remove_prefix(1);
       by_keys_.push_back(json::JsonWriter::key_json_of(name));
     }
-    next_checkpoint_ = clock_.mono_ns() + opt.checkpoint_every;
   }
 
   std::string fingerprint() const {
@@ -216,15 +214,11 @@ class WindowStage final : public pipeline::Stage {
   // ---- events ----
 
   Status on_event(json::Event& event, pipeline::Emitter& out) override {
-    if (++since_clock_ >= kClockEvery) {
-      since_clock_ = 0;
+    if (auto st = before_event(event, out); !st) return st;
+    if (opt_.max_future && ++since_now_ >= kClockEvery) {
+      since_now_ = 0;
       now_ = clock_.now_ns();
-      // A checkpoint here holds the events before this one, and says so.
-      if (!opt_.state.empty()) {
-        if (auto st = maybe_checkpoint(out); !st) return st;
-      }
     }
-    positions_.set_line(event.line());
     auto et = json::event_time(event, time_path_, opt_.time_unit);
     if (!et) return out.reject(event, et.error().message);
     const int64_t t = *et;
@@ -253,10 +247,6 @@ class WindowStage final : public pipeline::Stage {
     return {};
   }
 
-  void on_bad_line(std::string_view, uint64_t line, std::string_view) override {
-    positions_.set_line(line);
-  }
-
   Status on_control(std::string_view line, pipeline::Emitter& out) override {
     const std::string_view kind = pipeline::control_kind(line);
     if (kind == "watermark") {
@@ -267,7 +257,7 @@ class WindowStage final : public pipeline::Stage {
         control_wm_ = *t;
         if (auto st = advance(out); !st) return st;
       }
-    } else if (kind == "barrier" && !opt_.state.empty()) {
+    } else if (kind == "barrier") {
       if (auto st = checkpoint(out); !st) return st;
     }
     return out.emit_control(line);
@@ -286,8 +276,7 @@ class WindowStage final : public pipeline::Stage {
         }
       }
     }
-    if (!opt_.state.empty()) return maybe_checkpoint(out);
-    return {};
+    return maybe_checkpoint(out);
   }
 
   Status on_finish(pipeline::Emitter& out) override {
@@ -313,19 +302,9 @@ class WindowStage final : public pipeline::Stage {
     report.add_extra("state_bytes", bytes_);
     Status st;
     if (late_out_) st = late_out_->close();
-    if (!opt_.state.empty() && outcome != pipeline::Outcome::kFailed) {
-      Status written = write_state();
-      if (st && !written) st = written;
-      if (written) ++checkpoints_;
-    }
-    if (!opt_.state.empty()) report.add_extra("checkpoints", checkpoints_);
-    return st;
+    Status written = end_state(report, outcome);
+    return st ? written : st;
   }
-
-  Result<uint64_t> on_source_begin(std::string_view source, bool resumable) override {
-    return positions_.begin(source, resumable);
-  }
-  void on_source_end(std::string_view source) override { positions_.end(source); }
 
   // ---- state ----
 
@@ -337,7 +316,7 @@ class WindowStage final : public pipeline::Stage {
     state::SnapshotReader& r = **opened;
     uint64_t n = 0;
     if (auto st = r.read(max_t_, control_wm_, floor_, next_every_); !st) return st;
-    if (auto st = positions_.load(r); !st) return st;
+    if (auto st = positions().load(r); !st) return st;
     if (auto st = r.read(n); !st) return st;
     if (n > r.remaining() / 16) return r.corrupt("more windows than bytes");
     wm_ = watermark();
@@ -836,7 +815,7 @@ class WindowStage final : public pipeline::Stage {
 
   // ---- state ----
 
-  Status write_state() {
+  Status write_state() override {
     auto created = state::create_stage_snapshot(opt_.state, kKind, kStateVersion, fingerprint());
     if (!created) return std::unexpected(created.error());
     state::SnapshotWriter& w = **created;
@@ -844,7 +823,7 @@ class WindowStage final : public pipeline::Stage {
     w.i64(std::max(control_wm_, forced_wm_));
     w.i64(floor_);
     w.i64(next_every_);
-    positions_.save(w);
+    positions().save(w);
     if (opt_.kind == WindowKind::kSession) {
       w.u64(keys_.size());
       for (const auto& [key, k] : keys_) {
@@ -940,22 +919,7 @@ class WindowStage final : public pipeline::Stage {
     return {};
   }
 
-  Status checkpoint(pipeline::Emitter& out) {
-    // Everything emitted so far is written out before the state that assumes it.
-    if (auto st = out.flush(); !st) return st;
-    if (late_out_) {
-      if (auto st = late_out_->flush(); !st) return st;
-    }
-    if (auto st = write_state(); !st) return st;
-    ++checkpoints_;
-    next_checkpoint_ = clock_.mono_ns() + opt_.checkpoint_every;
-    return {};
-  }
-
-  Status maybe_checkpoint(pipeline::Emitter& out) {
-    if (clock_.mono_ns() < next_checkpoint_) return {};
-    return checkpoint(out);
-  }
+  Status flush_side_outputs() override { return late_out_ ? late_out_->flush() : Status{}; }
 
   const WindowOptions opt_;
   std::vector<json::FieldPath> by_;
@@ -1003,10 +967,7 @@ class WindowStage final : public pipeline::Stage {
   uint64_t late_ = 0;
   uint64_t future_ = 0;
   uint64_t forced_ = 0;
-  uint64_t checkpoints_ = 0;
-  uint64_t since_clock_ = 0;
-  int64_t next_checkpoint_ = 0;
-  state::InputPositions positions_;
+  uint64_t since_now_ = 0;  // events since now_ was read
 };
 
 }  // namespace
