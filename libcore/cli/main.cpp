@@ -81,7 +81,7 @@ int main(CLI::App& app, int argc, char** argv, pipeline::RunOptions& run,
     auto end = pipeline::run(run, *setup->stage, report, std::move(setup->output));
     if (run.stats) diag::raw_line(report.to_json(run.program));
     if (!end) return report_error(end.error());
-    if (end->interrupted && !run.source.follow) return 128 + stop_signal();
+    if (end->interrupted && !run.source.follow && !end->drained) return 128 + stop_signal();
     return 0;
   });
 }

@@ -75,6 +75,46 @@ void add_run_options(CLI::App& app, pipeline::RunOptions& run) {
   add_input_options(app, run);
   add_output_options(app, run);
   add_report_options(app, run);
+  add_kafka_options(app, run);
+}
+
+void add_kafka_options(CLI::App& app, pipeline::RunOptions& run) {
+  // Defined before -X: CLI11 runs callbacks in this order, so -X overrides the file.
+  app.add_option_function<std::string>(
+         "--kafka-config",
+         [&run](const std::string& path) {
+           if (auto st = kafka::read_settings_file(path, run.kafka.settings); !st) {
+             throw CLI::ValidationError("--kafka-config", st.error().message);
+           }
+         },
+         "librdkafka settings for kafka:// inputs and outputs from FILE (key=value lines, "
+         "# comments), as kcat -F")
+      ->type_name("FILE");
+  app.add_option_function<std::vector<std::string>>(
+         "-X",
+         [&run](const std::vector<std::string>& items) {
+           for (const auto& item : items) {
+             auto kv = kafka::parse_setting(item);
+             if (!kv) throw CLI::ValidationError("-X", kv.error().message);
+             run.kafka.settings.push_back(std::move(*kv));
+           }
+         },
+         "a librdkafka setting for kafka:// inputs and outputs (repeatable; wins over "
+         "--kafka-config), as kcat -X")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  app.add_flag("--exactly-once", run.kafka.exactly_once,
+               "Kafka input (group=) to Kafka output in transactions: each event's output is "
+               "committed once, together with the input offsets");
+  add_parsed_option(app, "--commit-every", run.kafka.commit_every_ms,
+                    "Kafka input: commit processed offsets (or the transaction) this often "
+                    "(default 1s)",
+                    "DUR", [](const std::string& t) -> Result<int64_t> {
+                      auto d = time::parse_duration(t);
+                      if (!d) return std::unexpected(d.error());
+                      if (*d < 1000000) return usage_error("must be at least 1ms");
+                      return *d / 1000000;
+                    });
 }
 
 CLI::Option* add_duration_option(CLI::App& app, const std::string& name, time::Duration& target,

@@ -17,13 +17,16 @@
 namespace ev::cli {
 
 // -i/--input (and positional inputs), -o/--output, --on-error, --reject, --stats,
-// -q/--quiet, --max-line.
+// -q/--quiet, --max-line, and the Kafka options.
 void add_run_options(CLI::App& app, pipeline::RunOptions& run);
 // Only the input-side options (for programs such as ev-gen that read nothing, this is
 // not called; for programs that do not write events, add_output_options is skipped).
 void add_input_options(CLI::App& app, pipeline::RunOptions& run);
 void add_output_options(CLI::App& app, pipeline::RunOptions& run);
 void add_report_options(CLI::App& app, pipeline::RunOptions& run);
+// Kafka endpoints' settings: --kafka-config FILE, -X KEY=VALUE (after the file, so
+// they win), --exactly-once, --commit-every DUR. Part of add_run_options.
+void add_kafka_options(CLI::App& app, pipeline::RunOptions& run);
 
 // A duration ("250ms", "1h30m") into `target` (ns).
 CLI::Option* add_duration_option(CLI::App& app, const std::string& name, time::Duration& target,

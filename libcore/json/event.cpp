@@ -4,7 +4,15 @@
 
 namespace ev::json {
 
+std::string kafka_where(const KafkaOrigin& origin, uint64_t line) {
+  std::string w(origin.topic);
+  w += '[' + std::to_string(origin.partition) + "]@" + std::to_string(origin.offset);
+  if (origin.lines > 1) w += '#' + std::to_string(line);
+  return w;
+}
+
 std::string Event::where() const {
+  if (kafka_) return kafka_where(*kafka_, line_);
   std::string w(source_);
   w += ':';
   w += std::to_string(line_);

@@ -21,6 +21,28 @@ namespace ev::json {
 
 enum class Found { kYes, kMissing };
 
+// Where an event read from Kafka came from (DESIGN.md, "Errors": envelopes and
+// messages name the topic, partition and offset in place of a line).
+struct KafkaOrigin {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string_view key;  // valid while the event is
+  bool has_key = false;
+  int64_t timestamp_ms = -1;  // -1: none
+  uint64_t lines = 1;         // lines in the message (a message may hold several)
+};
+
+// How far a partition was read, as a stateful stage records it: the offset of the
+// last message handled (or being handled) and how many of its lines were.
+struct PartitionPosition {
+  int64_t offset = -1;
+  uint64_t line = 0;
+};
+
+// "topic[partition]@offset", and "#line" after it for a message of several lines.
+std::string kafka_where(const KafkaOrigin& origin, uint64_t line);
+
 // Describes a simdjson error for users: "invalid JSON: ...", "invalid UTF-8".
 std::string describe(simdjson::error_code code);
 
@@ -36,7 +58,11 @@ class Event {
     line_ = line;
     parsed_ = false;
     touched_ = false;
+    kafka_ = nullptr;
   }
+  // Marks the event as read from Kafka (after reset); `origin` outlives the event.
+  void set_kafka(const KafkaOrigin* origin) { kafka_ = origin; }
+  const KafkaOrigin* kafka() const { return kafka_; }
 
   std::string_view raw() const { return raw_; }
   std::string_view source() const { return source_; }
@@ -60,6 +86,7 @@ class Event {
   std::string_view raw_;
   std::string_view source_;
   uint64_t line_ = 0;
+  const KafkaOrigin* kafka_ = nullptr;
   bool parsed_ = false;
   bool touched_ = false;     // doc() handed the document out since the last rewind
   bool may_escape_ = false;  // the line holds a backslash: keys may be spelled escaped

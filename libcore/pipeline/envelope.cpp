@@ -41,7 +41,14 @@ void append_envelope(std::string& out, const RejectInfo& info) {
   }
   w.key("program").value(info.program);
   w.key("source").value(info.source);
-  w.key("line").value(static_cast<uint64_t>(info.line));
+  if (info.kafka) {
+    w.key("topic").value(info.kafka->topic);
+    w.key("partition").value(static_cast<int64_t>(info.kafka->partition));
+    w.key("offset").value(info.kafka->offset);
+    if (info.kafka->lines > 1) w.key("line").value(static_cast<uint64_t>(info.line));
+  } else {
+    w.key("line").value(static_cast<uint64_t>(info.line));
+  }
   std::string_view raw = info.raw;
   bool utf8 = json::is_valid_utf8(raw);
   if (info.truncated && !utf8) {

@@ -8,13 +8,16 @@
 // "raw_base64" instead. An oversize line carries its first 1 KiB (less a character
 // the cut splits) and
 // "raw_truncated":true with "length". Kafka input adds "topic", "partition",
-// "offset" in place of "line". A stage may add members of its own after "error"
-// (ev-validate's "violations"). Canonical JSON (json_writer.h). Pure; thread-safe.
+// "offset" in place of "line" ("line" too for a message of several lines). A stage may add members
+// of its own after "error" (ev-validate's "violations"). Canonical JSON (json_writer.h). Pure;
+// thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "libcore/json/event.h"
 
 namespace ev::pipeline {
 
@@ -27,6 +30,7 @@ struct RejectInfo {
   bool truncated = false;         // raw is a prefix of a longer line
   uint64_t length = 0;            // full length when truncated
   std::string_view details = {};  // extra members after "error" (JSON, no braces), or empty
+  const json::KafkaOrigin* kafka = nullptr;  // read from Kafka: topic/partition/offset
 };
 
 // Appends the envelope (no newline) to `out`.

@@ -11,6 +11,7 @@
 
 #include "libcore/io/byte_source.h"
 #include "libcore/io/line_reader.h"
+#include "libcore/kafka/uri.h"
 
 namespace ev::pipeline {
 
@@ -28,6 +29,7 @@ struct RunOptions {
   io::SourceOptions source;   // --follow and its poll interval
   bool check_json = false;    // fully parse each line at the gate (ev-ingest --check-json)
   size_t max_warnings = 100;  // per-event warnings on stderr before they are summarized
+  kafka::KafkaOptions kafka;  // -X, --kafka-config, --exactly-once, --commit-every
 };
 
 }  // namespace ev::pipeline

@@ -26,6 +26,7 @@ namespace ev::pipeline {
 
 struct RunEnd {
   bool interrupted = false;  // a stop was requested (SIGINT/SIGTERM) before the input ended
+  bool drained = false;      // ... of an unbounded input (Kafka without until=): a clean end
 };
 
 // Runs `stage` over `opt.inputs` to `opt.output` (or `output` when given, e.g. a

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,10 @@ class Emitter {
   virtual Status flush() = 0;
   // The run's counters, for stage-specific counts (dropped, extra).
   virtual RunReport& report() = 0;
+  // The stage has written a snapshot holding everything before the current event
+  // (a stage that holds_events() says so; Kafka input offsets up to here may then be
+  // committed once the output is acknowledged).
+  virtual void checkpointed() {}
 };
 
 // How a run ended, for Stage::on_end.
@@ -92,6 +97,21 @@ class Stage {
   // applied already. For stages that report on bad input (ev-validate).
   virtual void on_bad_line(std::string_view /*source*/, uint64_t /*line*/,
                            std::string_view /*reason*/) {}
+
+  // Kafka input (DESIGN.md, "Delivery"). True when events handed to the stage may
+  // not be reflected in its output yet (open windows, held events): their input
+  // offsets are then committed only at the stage's checkpoints and at the end.
+  virtual bool holds_events() const { return false; }
+  // True when the stage keeps a state snapshot (--state).
+  virtual bool has_snapshot() const { return false; }
+  // Line `line` of a Kafka message has been handled (event, control or bad line).
+  virtual void on_kafka_line(const json::KafkaOrigin& /*origin*/, uint64_t /*line*/) {}
+  // A partition is assigned: where the stage's restored snapshot says it was read to,
+  // if it knows; the runner resumes there rather than at the committed offset.
+  virtual std::optional<json::PartitionPosition> kafka_resume(std::string_view /*topic*/,
+                                                              int32_t /*partition*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace ev::pipeline

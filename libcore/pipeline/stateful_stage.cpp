@@ -25,6 +25,7 @@ Status StatefulStage::checkpoint(Emitter& out) {
   if (auto st = flush_side_outputs(); !st) return st;
   if (auto st = write_state(); !st) return st;
   ++checkpoints_;
+  out.checkpointed();
   next_checkpoint_ = clock_.mono_ns() + every_;
   return {};
 }

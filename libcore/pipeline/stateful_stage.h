@@ -5,6 +5,8 @@
 // end of a run that did not fail (after a failure the last checkpoint stands: it is
 // consistent with what was written before it, which the run's end is not known to be).
 //
+// Kafka input: the snapshot holds each partition's position, and a restart resumes
+// there; after each checkpoint the runner may commit the offsets it covers.
 // A stage derives from it, calls before_event() first in on_event, writes its records
 // in write_state() (including positions().save()) and reads them back when it starts.
 // Without a state path nothing is written and positions are not remembered.
@@ -35,6 +37,14 @@ class StatefulStage : public Stage {
   void on_bad_line(std::string_view, uint64_t line, std::string_view) override {
     positions_.set_line(line);
   }
+  void on_kafka_line(const json::KafkaOrigin& origin, uint64_t line) override {
+    positions_.set_kafka(origin.topic, origin.partition, origin.offset, line);
+  }
+  std::optional<json::PartitionPosition> kafka_resume(std::string_view topic,
+                                                      int32_t partition) override {
+    return positions_.kafka(topic, partition);
+  }
+  bool has_snapshot() const override { return has_state(); }
 
  protected:
   StatefulStage(std::string state_path, time::Duration checkpoint_every, time::Clock& clock);

@@ -26,7 +26,7 @@ namespace od = simdjson::ondemand;
 using state::Hash128;
 
 constexpr std::string_view kKind = "ev-dedupe";
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;  // 2: Kafka partition positions
 constexpr int64_t kTicksPerHorizon = 65536;
 constexpr uint32_t kRebaseAt = 1u << 31;
 constexpr uint64_t kHeldOverhead = 128;  // bytes per held event besides its line
@@ -288,6 +288,11 @@ class Dedupe final : public pipeline::StatefulStage {
 
   Status flush_side_outputs() override { return dups_ ? dups_->flush() : Status{}; }
 
+ public:
+  // --keep last holds each key's newest event until its horizon passes.
+  bool holds_events() const override { return opt_.keep == Keep::kLast; }
+
+ private:
   // ---- keys ----
 
   Status hash_key(json::Event& event) {

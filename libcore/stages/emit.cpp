@@ -1,5 +1,7 @@
 #include "libcore/stages/emit.h"
 
+#include "libcore/kafka/uri.h"
+
 namespace ev::stages {
 namespace {
 
@@ -22,6 +24,10 @@ Result<std::unique_ptr<pipeline::Stage>> make_emit(const EmitOptions& opt) {
 Result<std::unique_ptr<io::ByteSink>> make_emit_sink(const EmitOptions& opt) {
   const bool rotating = opt.rotate_bytes > 0 || opt.rotate_ns > 0;
   if (opt.rotate_ns < 0) return usage_error("--rotate-every must be positive");
+  if (kafka::is_kafka_uri(opt.output)) {
+    if (rotating) return usage_error("--rotate-size/--rotate-every are for files, not Kafka");
+    return std::unique_ptr<io::ByteSink>();  // the runner opens Kafka outputs
+  }
   if (opt.output == "-") {
     if (rotating) return usage_error("--rotate-size/--rotate-every need -o with a file name");
     return io::open_sink("-");

@@ -3,8 +3,8 @@
 // NAME.partial and renamed when complete) and rotation by size or age.
 //
 // make_emit_sink builds that sink from the options; the stage itself forwards
-// events unchanged. Kafka and the other sinks come in through the same sink
-// interface. Not thread-safe.
+// events unchanged. A kafka:// output is the runner's Kafka producer, shared by every
+// program. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,8 @@ struct EmitOptions {
 
 Result<std::unique_ptr<pipeline::Stage>> make_emit(const EmitOptions& opt);
 
-// The output sink for `opt`: stdout, one atomic file, or rotating atomic files.
+// The output sink for `opt`: stdout, one atomic file, or rotating atomic files; null
+// for a kafka:// output, which the runner opens (RunOptions::output).
 // Fails with kUsage (rotation of stdout, a rotation pattern without {seq}) or kIo.
 Result<std::unique_ptr<io::ByteSink>> make_emit_sink(const EmitOptions& opt);
 

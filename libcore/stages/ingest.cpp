@@ -4,6 +4,7 @@
 
 #include "libcore/json/json_writer.h"
 #include "libcore/json/splice.h"
+#include "libcore/pipeline/envelope.h"
 
 namespace ev::stages {
 namespace {
@@ -17,6 +18,7 @@ class Ingest final : public pipeline::Stage {
       if (auto st = pace(out); !st) return st;
     }
     if (!opt_.meta) return out.emit(event.raw());
+    if (const json::KafkaOrigin* k = event.kafka()) return splice_kafka(event, *k, out);
     if (event.source() != source_) {
       source_ = std::string(event.source());
       source_json_.clear();
@@ -38,6 +40,42 @@ class Ingest final : public pipeline::Stage {
   }
 
  private:
+  // "_kafka":{"topic":T,"partition":P,"offset":O,"key":K,"ts":MS}: key null when the
+  // message has none (or is not UTF-8: then "key_base64"), ts the message timestamp
+  // in epoch milliseconds (null when it has none).
+  Status splice_kafka(json::Event& event, const json::KafkaOrigin& k, pipeline::Emitter& out) {
+    members_.assign("\"_kafka\":");
+    json::JsonWriter w(members_);
+    w.begin_object();
+    w.key("topic").value(k.topic);
+    w.key("partition").value(static_cast<int64_t>(k.partition));
+    w.key("offset").value(k.offset);
+    if (!k.has_key) {
+      w.key("key").null();
+    } else if (json::is_valid_utf8(k.key)) {
+      w.key("key").value(k.key);
+    } else {
+      std::string b64 = "\"";
+      pipeline::append_base64(b64, k.key);
+      b64.push_back('"');
+      w.key("key_base64").raw(b64);
+    }
+    if (k.timestamp_ms >= 0) {
+      w.key("ts").value(k.timestamp_ms);
+    } else {
+      w.key("ts").null();
+    }
+    w.end_object();
+    std::string& buf = out.line_buffer();
+    size_t mark = buf.size();
+    auto st = json::append_spliced(buf, event.raw(), members_, {"_kafka"}, parser_);
+    if (!st) {
+      buf.resize(mark);
+      return out.reject(event, st.error().message);
+    }
+    return out.end_line();
+  }
+
   Status pace(pipeline::Emitter& out) {
     int64_t now = clock_.mono_ns();
     if (count_ == 0) start_ = now;

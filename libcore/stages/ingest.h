@@ -2,7 +2,8 @@
 // stamps where it came from and paces the stream.
 //
 // `meta` splices "_src":{"file":NAME,"line":N} into each event (replacing an
-// existing top-level "_src"). `rate` > 0 paces output to that many events per
+// existing top-level "_src"); for Kafka input "_kafka":{"topic","partition",
+// "offset","key","ts"} instead (ts: the message timestamp in epoch ms). `rate` > 0 paces output to that many events per
 // second of wall-clock time (a replay of a backfill at production speed): the
 // stage flushes its output before it waits, so paced events leave immediately.
 // The sources themselves (files, globs, .zst/.gz, --follow) are the runner's.

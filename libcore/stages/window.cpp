@@ -30,7 +30,7 @@ namespace od = simdjson::ondemand;
 using state::Hash128;
 
 constexpr std::string_view kKind = "ev-window";
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;  // 2: Kafka partition positions
 constexpr int64_t kNever = INT64_MIN;
 constexpr int64_t kForever = INT64_MAX;
 constexpr size_t kGroupOverhead = 96;  // bytes per group besides its row and values
@@ -921,6 +921,11 @@ class WindowStage final : public pipeline::StatefulStage {
 
   Status flush_side_outputs() override { return late_out_ ? late_out_->flush() : Status{}; }
 
+ public:
+  // Open windows hold events not yet in any result.
+  bool holds_events() const override { return true; }
+
+ private:
   const WindowOptions opt_;
   std::vector<json::FieldPath> by_;
   json::FieldPath time_path_;

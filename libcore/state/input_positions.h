@@ -15,6 +15,11 @@
 // skipped or resumed: nothing says it is the same data again. The state still
 // applies to it.
 //
+// Kafka input is tracked per partition instead: on_kafka_line records the offset and
+// line of each line handled, and kafka() gives a restart where to resume (the
+// runner seeks there rather than to the group's committed offset). One record per
+// partition ever read, at most kMaxPartitions (the oldest dropped first).
+//
 // At most kMaxFiles finished files are remembered, the oldest forgotten first, so a
 // long-running job over endlessly many files keeps a bounded snapshot; a forgotten
 // file given again is read again. A checkpoint taken before the file being resumed
@@ -25,11 +30,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 
 #include "libcore/base/status.h"
+#include "libcore/json/event.h"
 #include "libcore/state/snapshot.h"
 
 namespace ev::state {
@@ -37,6 +44,7 @@ namespace ev::state {
 class InputPositions {
  public:
   static constexpr size_t kMaxFiles = 100000;
+  static constexpr size_t kMaxPartitions = 100000;
 
   // `state_path` is the snapshot file, named in the notes printed on a restart.
   explicit InputPositions(std::string state_path);
@@ -49,9 +57,15 @@ class InputPositions {
   // The current source was read to its end: a restart skips it.
   void end(std::string_view source);
 
+  // Line `line` of the message at `offset` in a Kafka partition was handled.
+  void set_kafka(std::string_view topic, int32_t partition, int64_t offset, uint64_t line);
+  // Where a partition was read to, if known.
+  std::optional<json::PartitionPosition> kafka(std::string_view topic, int32_t partition) const;
+
   // Records: the current source (bytes, empty when none), its last handled line
   // (u64, 0 when none), the number of finished files (u64), then their names (bytes),
-  // oldest first.
+  // oldest first; then the number of Kafka partitions (u64) and for each its topic
+  // (bytes), partition (u64), offset (i64) and line (u64).
   void save(SnapshotWriter& w) const;
   // Reads what save() wrote; kState when it is corrupt.
   Status load(SnapshotReader& r);
@@ -64,6 +78,13 @@ class InputPositions {
   std::unordered_set<std::string> files_done_set_;
   std::string resume_source_;  // the file being read at the checkpoint, until begun
   uint64_t resume_line_ = 0;
+  struct KafkaEntry {
+    std::string topic;
+    int32_t partition = 0;
+    json::PartitionPosition pos;
+  };
+  std::deque<KafkaEntry> kafka_;  // oldest first
+  size_t kafka_last_ = 0;         // index of the last one set
 };
 
 }  // namespace ev::state

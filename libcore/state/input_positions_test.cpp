@@ -51,7 +51,8 @@ uint64_t begin(InputPositions& pos, std::string_view source, bool resumable = tr
   return *skip;
 }
 
-TEST_CASE("input positions: save writes the current file, its line, then the finished files") {
+TEST_CASE(
+    "input positions: save writes the current file, its line, the finished files, then Kafka") {
   testing::TempDir dir;
   InputPositions pos(dir.at("s.state"));
   begin(pos, "a.jsonl");
@@ -62,14 +63,44 @@ TEST_CASE("input positions: save writes the current file, its line, then the fin
   begin(pos, "c.jsonl");
   pos.set_line(7);
   save_to(pos, dir.at("s.state"));
-  // The records ev-dedupe's state files have always held: they must still load.
   auto r = open(dir.at("s.state"));
   CHECK(*r->bytes() == "c.jsonl");
   CHECK(*r->u64() == 7);
   CHECK(*r->u64() == 2);
   CHECK(*r->bytes() == "a.jsonl");
   CHECK(*r->bytes() == "b.jsonl");
+  CHECK(*r->u64() == 0);  // no Kafka partitions
   CHECK(r->remaining() == 0);
+}
+
+TEST_CASE("input positions: Kafka partitions keep their last line handled, saved and loaded") {
+  testing::TempDir dir;
+  InputPositions pos(dir.at("s.state"));
+  CHECK_FALSE(pos.kafka("clicks", 0).has_value());
+  pos.set_kafka("clicks", 0, 10, 1);
+  pos.set_kafka("clicks", 1, 4, 1);
+  pos.set_kafka("clicks", 0, 11, 2);  // a message of several lines, second line handled
+  pos.set_kafka("views", 0, 99, 1);
+  CHECK(pos.kafka("clicks", 0)->offset == 11);
+  CHECK(pos.kafka("clicks", 0)->line == 2);
+  CHECK(pos.kafka("clicks", 1)->offset == 4);
+  CHECK_FALSE(pos.kafka("clicks", 2).has_value());
+  save_to(pos, dir.at("s.state"));
+
+  InputPositions back(dir.at("s.state"));
+  auto r = open(dir.at("s.state"));
+  REQUIRE(back.load(*r));
+  CHECK(back.kafka("clicks", 0)->offset == 11);
+  CHECK(back.kafka("clicks", 0)->line == 2);
+  CHECK(back.kafka("clicks", 1)->offset == 4);
+  CHECK(back.kafka("views", 0)->offset == 99);
+  CHECK_FALSE(back.kafka("views", 1).has_value());
+}
+
+TEST_CASE("input positions: without a state path Kafka positions are not kept") {
+  InputPositions pos("");
+  pos.set_kafka("clicks", 0, 10, 1);
+  CHECK_FALSE(pos.kafka("clicks", 0).has_value());
 }
 
 TEST_CASE("input positions: save and load round trip") {
@@ -213,6 +244,27 @@ TEST_CASE("input positions: a corrupt count of files is a kState error") {
   expect(UINT64_MAX, 0, "more file names than bytes");
   expect(1000, 3, "more file names than bytes");
   expect(4, 3, "corrupt state");  // passes the bound, then the records end
+}
+
+TEST_CASE("input positions: a corrupt count of Kafka partitions is a kState error") {
+  testing::TempDir dir;
+  const std::string path = dir.at("s.state");
+  {
+    auto w = SnapshotWriter::create(path, kKind);
+    REQUIRE(w.has_value());
+    (*w)->bytes("");
+    (*w)->u64(0);
+    (*w)->u64(0);
+    (*w)->u64(1u << 20);  // partitions
+    (*w)->bytes("clicks");
+    REQUIRE((*w)->commit().has_value());
+  }
+  InputPositions pos(path);
+  auto r = open(path);
+  auto st = pos.load(*r);
+  REQUIRE_FALSE(st.has_value());
+  CHECK(st.error().kind == ErrorKind::kState);
+  CHECK(st.error().message.find("more partitions than bytes") != std::string::npos);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
                     "--rotate-size 100M --rotate-every 1h\n");
   ev::cli::add_input_options(app, run);
   ev::cli::add_report_options(app, run);
+  ev::cli::add_kafka_options(app, run);
   app.add_option("-o,--output", opt.output,
                  "'-' for stdout (default) or a file; .zst/.gz compress; written as NAME.partial "
                  "and renamed when complete; with rotation a pattern holding {seq} and strftime "
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
                                "start a new file when the current one is DUR old");
   app.add_option("--zstd-level", opt.zstd_level, "zstd compression level, 1-19 (default 3)");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
+    run.output = opt.output;
     auto stage = ev::stages::make_emit(opt);
     if (!stage) return std::unexpected(stage.error());
     auto sink = ev::stages::make_emit_sink(opt);
