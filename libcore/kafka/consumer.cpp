@@ -8,7 +8,7 @@ namespace ev::kafka {
 namespace {
 
 // Offsets for `time_ms` in each partition of `list` (in place): the first message at
-// or after it, or the partition's end when there is none.
+// or after it, or -1 when the brokers know none (or cannot look up by time).
 Status offsets_for_time(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* list, int64_t time_ms,
                         int timeout_ms) {
   for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = time_ms;
@@ -157,6 +157,7 @@ Status Consumer::on_assign(rd_kafka_topic_partition_list_t* parts) {
     p.next = -1;
     p.committed = -1;
     p.skip = {-1, 0};
+    p.before_from = false;
     std::optional<ResumePoint> rp;
     if (hooks_.resume) rp = hooks_.resume(e.topic, e.partition);
     if (rp) {
@@ -165,6 +166,7 @@ Status Consumer::on_assign(rd_kafka_topic_partition_list_t* parts) {
       p.seen_time_start = true;
     } else if (uri_.from == From::kTime && !p.seen_time_start) {
       p.seen_time_start = true;
+      p.before_from = true;
       rd_kafka_topic_partition_list_add(by_time.get(), e.topic, e.partition);
     } else if (uri_.from == From::kOffsets) {
       // set by assign_own
@@ -180,7 +182,9 @@ Status Consumer::on_assign(rd_kafka_topic_partition_list_t* parts) {
     }
     for (int i = 0; i < by_time->cnt; ++i) {
       const auto& t = by_time->elems[i];
-      rd_kafka_topic_partition_list_find(parts, t.topic, t.partition)->offset = t.offset;
+      // No offset known: scan from the start; poll() skips what is before the time.
+      rd_kafka_topic_partition_list_find(parts, t.topic, t.partition)->offset =
+          t.offset >= 0 ? t.offset : RD_KAFKA_OFFSET_BEGINNING;
     }
   }
   return set_ends(parts);
@@ -311,6 +315,22 @@ Result<bool> Consumer::poll(Message& m, int timeout_ms) {
       timeout_ms = 0;
       continue;
     }
+    rd_kafka_timestamp_type_t type;
+    const int64_t ts = rd_kafka_message_timestamp(msg, &type);
+    if (uri_.until == Until::kTime && ts >= uri_.until_time_ms) {
+      mark_done(*p);  // the first message at or after until=
+      rd_kafka_message_destroy(msg);
+      timeout_ms = 0;
+      continue;
+    }
+    if (p->before_from) {
+      if (ts >= 0 && ts < uri_.from_time_ms) {
+        rd_kafka_message_destroy(msg);
+        timeout_ms = 0;
+        continue;
+      }
+      p->before_from = false;  // from here on everything, as offsetsForTimes does
+    }
     m.value = std::string_view(static_cast<const char*>(msg->payload), msg->len);
     m.null_value = msg->payload == nullptr;
     m.origin.topic = topic;
@@ -320,8 +340,7 @@ Result<bool> Consumer::poll(Message& m, int timeout_ms) {
     m.origin.key = m.origin.has_key
                        ? std::string_view(static_cast<const char*>(msg->key), msg->key_len)
                        : std::string_view();
-    rd_kafka_timestamp_type_t type;
-    m.origin.timestamp_ms = rd_kafka_message_timestamp(msg, &type);
+    m.origin.timestamp_ms = ts;
     m.origin.lines = 1;
     m.skip_lines = 0;
     if (p->skip.offset == msg->offset) {

@@ -11,8 +11,10 @@
 // Without group= every partition of the topics (or partition=N, or the partitions
 // of from=P:O,...) is read, from from= (default earliest); nothing is committed.
 // until=end|TIME makes the read bounded: each partition ends at its end offset as
-// of its assignment (or the first offset at or after TIME), and done() turns true
-// when all have.
+// of its assignment (or at the first message at or after TIME), and done() turns
+// true when all have. Times are looked up with ListOffsets; where the brokers know
+// no offset for a time, the partition is scanned from its start and the messages
+// before from=TIME are skipped (the first at or after it, and all after, are read).
 // A message is valid until the next poll(). Memory: librdkafka's fetch queue
 // (queued.max.messages.kbytes) and one record per partition. Not thread-safe.
 #pragma once
@@ -93,6 +95,8 @@ class Consumer {
     int64_t end = -1;        // bounded read: first offset not to read; -1: none
     bool done = false;
     bool seen_time_start = false;
+    bool before_from = false;  // from=TIME: skip messages before it (brokers that
+                               // cannot look offsets up by time start at the start)
     ResumePoint skip{-1, 0};
     bool active = false;
   };

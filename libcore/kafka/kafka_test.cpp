@@ -5,6 +5,7 @@
 // After rdkafka.h, which it needs.
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -259,6 +260,31 @@ TEST_CASE("kafka: explicit start offsets, one partition, and an empty bounded re
   REQUIRE(c.has_value());
   read_all(**c, values);
   CHECK((*c)->done());
+}
+
+TEST_CASE("kafka: from=TIME and until=TIME read the messages between, by message time") {
+  MockCluster cluster;
+  cluster.topic("ev", 2);
+  auto p = Producer::open(cluster.uri("ev?key=k"), quiet_options(), false);
+  REQUIRE(p.has_value());
+  std::string lines;
+  for (int i = 1; i <= 8; ++i) {
+    lines += "{\"k\":\"" + std::to_string(i % 2) + "\",\"ts\":\"2024-01-01T00:00:0" +
+             std::to_string(i) + "Z\"}\n";
+  }
+  REQUIRE((*p)->write(lines));
+  REQUIRE((*p)->close());
+  auto c = Consumer::open(cluster.uri("ev?from=2024-01-01T00:00:03Z&until=2024-01-01T00:00:06Z"),
+                          quiet_options(), {});
+  REQUIRE(c.has_value());
+  std::vector<std::string> values;
+  read_all(**c, values);
+  CHECK((*c)->done());
+  std::vector<std::string> seconds;
+  for (const auto& v : values) seconds.push_back(v.substr(v.find("00:00:0") + 7, 1));
+  std::sort(seconds.begin(), seconds.end());
+  // From is inclusive, until exclusive.
+  CHECK(seconds == std::vector<std::string>{"3", "4", "5"});
 }
 
 TEST_CASE("kafka: a missing topic or partition is a kKafka error") {
