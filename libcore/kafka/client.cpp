@@ -21,6 +21,12 @@ void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   diag::warning(std::string("kafka: ") + fac + ": " + buf);
 }
 
+// Errors reach log_cb too (as FAIL and the like); only fatal ones are worth a second
+// line. Without an error callback librdkafka would log every error twice.
+void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
+  if (err == RD_KAFKA_RESP_ERR__FATAL) diag::warning(std::string("kafka: fatal: ") + reason);
+}
+
 Status set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   char err[512];
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
@@ -50,6 +56,7 @@ std::string_view user_setting(const Settings& user, std::string_view key) {
 Result<Conf> make_conf(const Uri& uri, const Settings& defaults, const Settings& user) {
   Conf conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), log_cb);
+  rd_kafka_conf_set_error_cb(conf.get(), error_cb);
   if (auto st = set(conf.get(), "bootstrap.servers", uri.brokers); !st) {
     return std::unexpected(st.error());
   }

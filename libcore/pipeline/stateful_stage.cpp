@@ -1,5 +1,7 @@
 #include "libcore/pipeline/stateful_stage.h"
 
+#include "libcore/base/diag.h"
+
 namespace ev::pipeline {
 
 StatefulStage::StatefulStage(std::string state_path, time::Duration checkpoint_every,
@@ -9,6 +11,18 @@ StatefulStage::StatefulStage(std::string state_path, time::Duration checkpoint_e
       clock_(clock),
       positions_(state_path_),
       next_checkpoint_(clock.mono_ns() + checkpoint_every) {}
+
+std::optional<json::PartitionPosition> StatefulStage::kafka_resume(std::string_view topic,
+                                                                   int32_t partition) {
+  auto pos = positions_.kafka(topic, partition);
+  if (pos) {
+    diag::note(std::string(topic) + "[" + std::to_string(partition) + "]: resuming after offset " +
+               std::to_string(pos->offset) +
+               (pos->line > 1 ? " line " + std::to_string(pos->line) : std::string()) +
+               " (checkpoint in " + state_path_ + ")");
+  }
+  return pos;
+}
 
 Status StatefulStage::before_event(const json::Event& event, Emitter& out) {
   if (has_state() && ++since_clock_ >= kClockEvery) {

@@ -41,9 +41,7 @@ class StatefulStage : public Stage {
     positions_.set_kafka(origin.topic, origin.partition, origin.offset, line);
   }
   std::optional<json::PartitionPosition> kafka_resume(std::string_view topic,
-                                                      int32_t partition) override {
-    return positions_.kafka(topic, partition);
-  }
+                                                      int32_t partition) override;
   bool has_snapshot() const override { return has_state(); }
 
  protected:
