@@ -27,8 +27,9 @@ CLI::Option* add_parsed_option(CLI::App& app, const std::string& name, T& target
 
 void add_input_options(CLI::App& app, pipeline::RunOptions& run) {
   app.add_option("-i,--input,inputs", run.inputs,
-                 "input: '-' for stdin (the default), a file (.zst/.gz read transparently) or a "
-                 "quoted glob; repeatable, read in order")
+                 "input: '-' for stdin (the default), a file (.zst/.gz read transparently), a "
+                 "quoted glob (repeatable, read in order), or alone a kafka://brokers/topics?... "
+                 "URI (ev(7), KAFKA)")
       ->type_name("INPUT");
   add_parsed_option(app, "--max-line", run.max_line,
                     "longest accepted line; longer lines are bad events (default 16M)", "SIZE",
@@ -41,8 +42,9 @@ void add_input_options(CLI::App& app, pipeline::RunOptions& run) {
 
 void add_output_options(CLI::App& app, pipeline::RunOptions& run) {
   app.add_option("-o,--output", run.output,
-                 "output: '-' for stdout (the default) or a file (.zst/.gz compressed by name), "
-                 "written as FILE.partial and renamed when the run succeeds")
+                 "output: '-' for stdout (the default), a file (.zst/.gz compressed by name), "
+                 "written as FILE.partial and renamed when the run succeeds (appended to when the "
+                 "input is Kafka), or a kafka://brokers/topic?key=FIELD URI")
       ->type_name("OUTPUT");
 }
 
@@ -64,8 +66,8 @@ void add_report_options(CLI::App& app, pipeline::RunOptions& run) {
          "reject with --reject, else skip")
       ->type_name("POLICY");
   app.add_option("--reject", run.reject,
-                 "write bad events to SINK (a file, .zst/.gz by name) in an envelope that keeps "
-                 "the original line")
+                 "write bad events to SINK (a file, .zst/.gz by name, or a kafka:// URI) in an "
+                 "envelope that keeps the original line")
       ->type_name("SINK");
   app.add_flag("--stats", run.stats, "print one JSON line of counts and rates to stderr at exit");
   app.add_flag("-q,--quiet", run.quiet, "no warnings on stderr (errors are still printed)");

@@ -159,7 +159,9 @@ Status Consumer::on_assign(rd_kafka_topic_partition_list_t* parts) {
     p.skip = {-1, 0};
     p.before_from = false;
     std::optional<ResumePoint> rp;
-    if (hooks_.resume) rp = hooks_.resume(e.topic, e.partition);
+    // A snapshot speaks for the partitions this process had when it stopped: only
+    // the first assignment resumes from it; later ones follow the group's commits.
+    if (hooks_.resume && first_assignment_) rp = hooks_.resume(e.topic, e.partition);
     if (rp) {
       e.offset = rp->offset;
       p.skip = *rp;
@@ -175,6 +177,26 @@ Status Consumer::on_assign(rd_kafka_topic_partition_list_t* parts) {
     } else {
       e.offset = RD_KAFKA_OFFSET_INVALID;  // committed, else auto.offset.reset
     }
+  }
+  first_assignment_ = false;
+  if (by_time->cnt > 0 && grouped()) {
+    // In a group, from=TIME is where a partition starts that the group has no
+    // committed offset for (as from=earliest|latest): a restart goes on from its commits.
+    PartitionList committed(rd_kafka_topic_partition_list_copy(by_time.get()));
+    if (auto err = rd_kafka_committed(rk_.get(), committed.get(), timeout_ms_)) {
+      return kafka_error(uri_.text + ": cannot read the committed offsets", err);
+    }
+    PartitionList rest(rd_kafka_topic_partition_list_new(by_time->cnt));
+    for (int i = 0; i < committed->cnt; ++i) {
+      const auto& c = committed->elems[i];
+      if (c.offset >= 0) {
+        part(c.topic, c.partition).before_from = false;
+        rd_kafka_topic_partition_list_find(parts, c.topic, c.partition)->offset = c.offset;
+      } else {
+        rd_kafka_topic_partition_list_add(rest.get(), c.topic, c.partition);
+      }
+    }
+    by_time = std::move(rest);
   }
   if (by_time->cnt > 0) {
     if (auto st = offsets_for_time(rk_.get(), by_time.get(), uri_.from_time_ms, timeout_ms_); !st) {

@@ -6,8 +6,8 @@
 // otherwise) and offsets are committed to the group by the caller, never
 // automatically: only what the caller says is processed (and, for Kafka output,
 // acknowledged) is committed. A partition starts at, in this order: the position in
-// the caller's state snapshot (resume hook), from=TIME on its first assignment, the
-// group's committed offset, then from=earliest|latest (default earliest).
+// the caller's state snapshot (resume hook; on the process's first assignment only),
+// the group's committed offset, then from=TIME|earliest|latest (default earliest).
 // Without group= every partition of the topics (or partition=N, or the partitions
 // of from=P:O,...) is read, from from= (default earliest); nothing is committed.
 // until=end|TIME makes the read bounded: each partition ends at its end offset as
@@ -119,6 +119,7 @@ class Consumer {
   std::vector<Part> parts_;
   size_t last_ = 0;  // index of the last part looked up
   bool assigned_ = false;
+  bool first_assignment_ = true;
   bool closed_ = false;
   Status error_;  // from a callback
   rd_kafka_consumer_group_metadata_t* cgmd_ = nullptr;

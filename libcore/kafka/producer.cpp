@@ -53,7 +53,11 @@ Result<std::unique_ptr<Producer>> Producer::open(const Uri& uri, const KafkaOpti
   if (transactional) {
     defaults.emplace_back("transactional.id", "evkit-" + uri.topics[0]);
   }
-  auto conf = make_conf(uri, defaults, options.settings);
+  // -X transactional.id is for the --exactly-once output, not for a dead-letter producer.
+  Settings user = options.settings;
+  if (!transactional)
+    std::erase_if(user, [](const auto& kv) { return kv.first == "transactional.id"; });
+  auto conf = make_conf(uri, defaults, user);
   if (!conf) return std::unexpected(conf.error());
   // The handle needs the callback's opaque before it exists: make the object first.
   std::unique_ptr<Producer> p(new Producer(uri, nullptr, transactional, timeout_ms));

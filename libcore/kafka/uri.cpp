@@ -68,7 +68,8 @@ Status apply_param(Uri& uri, std::string_view name, const std::string& value) {
       uri.from = From::kLatest;
     } else if (value == "committed") {
       uri.from = From::kCommitted;
-    } else if (value.find(':') != std::string::npos && value.find('T') == std::string::npos) {
+    } else if (value.find(':') != std::string::npos &&
+               value.find_first_not_of("0123456789:,") == std::string::npos) {
       uri.from = From::kOffsets;
       for (auto part : split(value, ',')) {
         size_t colon = part.find(':');

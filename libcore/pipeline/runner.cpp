@@ -194,6 +194,13 @@ class KafkaCommits {
   // (librdkafka's mock cluster) a restart still resumes there.
   Status commit_transaction(bool last) {
     if (auto st = out_.flush(); !st) return st;
+    if (rejects_) {
+      // Dead letters are outside the transaction; delivered before it commits.
+      if (auto st = dead_letters(rejects_->flush()); !st) return st;
+      if (reject_producer_) {
+        if (auto st = reject_producer_->wait_acked(); !st) return st;
+      }
+    }
     auto offsets = consumer_.processed_offsets();
     if (auto st =
             out_producer_->commit_transaction(offsets.get(), consumer_.group_metadata(), last);
@@ -219,8 +226,11 @@ class KafkaCommits {
   std::deque<Point> points_;
 };
 
+// A Kafka output, or a file. With Kafka input a file is appended to rather than
+// written as NAME.partial: offsets are committed once lines are in it, so a restart
+// must find them there and go on after them.
 Result<std::unique_ptr<io::ByteSink>> open_output(const std::string& name, const RunOptions& opt,
-                                                  bool transactional) {
+                                                  bool transactional, bool kafka_in) {
   if (kafka::is_kafka_uri(name)) {
     auto uri = kafka::parse_uri(name);
     if (!uri) return std::unexpected(uri.error());
@@ -229,7 +239,8 @@ Result<std::unique_ptr<io::ByteSink>> open_output(const std::string& name, const
     return std::unique_ptr<io::ByteSink>(std::move(*producer));
   }
   io::SinkOptions so;
-  so.atomic = !transactional;
+  so.atomic = !kafka_in;
+  so.append = kafka_in && name != "-";
   return io::open_sink(name, so);
 }
 
@@ -301,7 +312,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   // event under --on-error fail) leaves an existing NAME as it was, and reading and
   // writing the same file works.
   if (!output) {
-    auto sink = open_output(opt.output, opt, opt.kafka.exactly_once);
+    auto sink = open_output(opt.output, opt, opt.kafka.exactly_once, kafka_in);
     if (!sink) return std::unexpected(sink.error());
     output = std::move(*sink);
   }
@@ -309,7 +320,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   std::unique_ptr<io::LineWriter> rejects;
   if (!opt.reject.empty()) {
     Result<std::unique_ptr<io::ByteSink>> sink = kafka::is_kafka_uri(opt.reject)
-                                                     ? open_output(opt.reject, opt, false)
+                                                     ? open_output(opt.reject, opt, false, kafka_in)
                                                      : io::open_sink(opt.reject);
     if (!sink) return std::unexpected(sink.error());
     rejects = std::make_unique<io::LineWriter>(std::move(*sink), 64 * 1024);

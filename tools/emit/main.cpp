@@ -19,9 +19,9 @@ int main(int argc, char** argv) {
   ev::cli::add_report_options(app, run);
   ev::cli::add_kafka_options(app, run);
   app.add_option("-o,--output", opt.output,
-                 "'-' for stdout (default) or a file; .zst/.gz compress; written as NAME.partial "
+                 "'-' for stdout (default), a file (.zst/.gz compress; written as NAME.partial "
                  "and renamed when complete; with rotation a pattern holding {seq} and strftime "
-                 "%Y %m %d %H %M %S (UTC)")
+                 "%Y %m %d %H %M %S, UTC), or kafka://brokers/topic?key=FIELD (ev(7), KAFKA)")
       ->type_name("OUTPUT");
   ev::cli::add_size_option(app, "--rotate-size", opt.rotate_bytes,
                            "start a new file after SIZE bytes (uncompressed, whole lines)");

@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
       "-f,--follow", run.source.follow,
       "keep reading the (one) input file as it grows, across rotation and truncation (tail -F)");
   app.add_flag("--meta", opt.meta,
-               "add \"_src\":{\"file\",\"line\"} to each event (implies --check-json: an event "
-               "that is changed must be valid JSON)");
+               "add \"_src\":{\"file\",\"line\"} to each event, or for Kafka input "
+               "\"_kafka\":{\"topic\",\"partition\",\"offset\",\"key\",\"ts\"} (implies "
+               "--check-json: an event that is changed must be valid JSON)");
   ev::cli::add_rate_option(app, "--rate", opt.rate,
                            "pace output to N events per second (e.g. 1000/s, 50/m)");
   app.add_flag("--check-json", run.check_json,

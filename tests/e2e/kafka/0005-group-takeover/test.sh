@@ -24,7 +24,7 @@ wait "$c1" 2>/dev/null || true
 wait "$producer"
 # The survivor takes the partitions over after the session timeout, and catches up.
 ids() { cat out1.jsonl out2.jsonl | grep -o '"event_id":"[0-9a-f]*"' | sort -u; }
-for _ in $(seq 300); do
+for _ in $(seq 600); do
   [ "$(ids | wc -l)" -eq "$(wc -l < ref.ids)" ] && break
   sleep 0.1
 done
