@@ -22,6 +22,11 @@
 # PATH, else tests/kafka/ev-test-broker of the build whose ev-ingest is on PATH.
 # Timeouts: KAFKA_START_TIMEOUT (s, default 10) for start and each command,
 # KCAT_TIMEOUT (s, default 60) for each kcat.
+#
+# What librdkafka 2.0.2's mock cluster does not do (see tests/kafka/test_broker.cpp):
+# keep more than about 5 MiB of record batches per partition, answer ListOffsets by
+# timestamp, or give transactions any effect on readers. Consumer groups join after
+# about 3 s and need session.timeout.ms >= 2500 (3000 is a good test value).
 
 KAFKA_DIR=${KAFKA_DIR:-$PWD/.kafka}
 _kafka_cleanups=()
@@ -44,11 +49,11 @@ _kafka_run_cleanups() {
 _kafka_install_trap() {
   [ "$_kafka_trap_installed" = 1 ] && return 0
   _kafka_trap_installed=1
-  local previous
+  local previous words
   previous=$(trap -p EXIT)
   if [ -n "$previous" ]; then
-    eval "set -- $previous"  # trap -- 'CMD' EXIT
-    _kafka_cleanups+=("$3")
+    eval "words=($previous)"  # trap -- 'CMD' EXIT
+    _kafka_cleanups+=("${words[2]}")
   fi
   trap _kafka_run_cleanups EXIT
   # So that a timeout's SIGTERM (or ^C) still runs the cleanups, unless the test

@@ -3,17 +3,20 @@
 //
 // The program prints the bootstrap list as one line on stdout (and, with --port-file,
 // writes it to that file atomically), then serves until SIGTERM, SIGINT or a `quit`
-// command. End of input on stdin does not stop it (a test may run it with stdin on
-// /dev/null and only kill it), unless --quit-on-eof asks for that: kafka-lib.sh holds
-// a FIFO on its stdin and also asks for --exit-with-parent, so that the broker ends with
-// the test shell, even after kill -9. Each command
-// line is answered with one line, `ok` or `error: ...`, flushed at once. Blank lines and lines
-// starting with `#` are ignored and get no answer.
+// command. End of input on stdin does not stop it, so a test may run it with stdin on
+// /dev/null and only kill it; --quit-on-eof and --exit-with-parent make it end with the
+// test shell instead (kafka-lib.sh uses both, and keeps a FIFO open on its stdin). Each
+// command line is answered with one line, `ok` or `error: ...`, flushed at once. Blank
+// lines and lines starting with `#` are ignored and get no answer.
 //
 // The mock cluster is librdkafka's (rdkafka_mock.h), an experimental API: it supports
-// produce, fetch, consumer groups, idempotent and transactional producers, and
-// keeps everything in memory. It is a test helper, not part of evkit; it is not
-// installed.
+// produce, fetch, consumer groups with committed offsets, idempotent and transactional
+// producers, and keeps everything in memory. Measured limits of librdkafka 2.0.2's mock:
+// each partition keeps only about its last 5 MiB of record batches (older ones are
+// dropped and the log start offset moves); transactions are accepted but have no effect
+// on readers (aborted and open transactions are visible to read_committed consumers, and
+// offsets sent with a transaction are not stored); ListOffsets by timestamp answers -1.
+// It is a test helper, not part of evkit; it is not installed.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <poll.h>
@@ -81,7 +84,7 @@ constexpr const char* kHelp =
     "not be started or the port file not written.\n";
 
 void complain(const std::string& message) {
-  std::fprintf(stderr, "ev-test-broker: %s\n", message.c_str());
+  std::fprintf(stderr, "ev-test-broker: error: %s\n", message.c_str());
 }
 
 // Kafka protocol request types by name; matched without regard to case.
