@@ -42,7 +42,7 @@ Result<std::unique_ptr<Consumer>> Consumer::open(const Uri& uri, const KafkaOpti
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", uri.from == From::kLatest ? "latest" : "earliest"},
-      {"enable.partition.eof", uri.until != Until::kNone ? "true" : "false"},
+      {"enable.partition.eof", "true"},  // bounded reads end, caught-up partitions are told
       {"isolation.level", "read_committed"},
   };
   if (!uri.group.empty()) {
@@ -158,6 +158,9 @@ Status Consumer::on_assign(rd_kafka_topic_partition_list_t* parts) {
     p.committed = -1;
     p.skip = {-1, 0};
     p.before_from = false;
+    if (hooks_.partition_changed) {
+      hooks_.partition_changed(e.topic, e.partition, ConsumerHooks::Change::kAssigned);
+    }
     std::optional<ResumePoint> rp;
     // A snapshot speaks for the partitions this process had when it stopped: only
     // the first assignment resumes from it; later ones follow the group's commits.
@@ -248,6 +251,10 @@ Status Consumer::on_revoke(rd_kafka_topic_partition_list_t* parts) {
   if (hooks_.before_revoke) st = hooks_.before_revoke();
   for (int i = 0; i < parts->cnt; ++i) {
     if (Part* p = find(parts->elems[i].topic, parts->elems[i].partition)) p->active = false;
+    if (hooks_.partition_changed) {
+      hooks_.partition_changed(parts->elems[i].topic, parts->elems[i].partition,
+                               ConsumerHooks::Change::kRevoked);
+    }
   }
   return st;
 }
@@ -312,6 +319,9 @@ Result<bool> Consumer::poll(Message& m, int timeout_ms) {
       if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         Part* p = find(topic, msg->partition);
         if (p && p->end >= 0 && msg->offset >= p->end) mark_done(*p);
+        if (p && p->active && hooks_.partition_changed) {
+          hooks_.partition_changed(topic, msg->partition, ConsumerHooks::Change::kCaughtUp);
+        }
         rd_kafka_message_destroy(msg);
         timeout_ms = 0;
         continue;

@@ -47,6 +47,10 @@ struct ConsumerHooks {
   // Partitions are about to be taken away: the caller makes its output durable and
   // commits (commit()) what it may, now.
   std::function<Status()> before_revoke;
+  // A partition was assigned, was taken away, or has been read to its current end
+  // (everything it holds now was delivered).
+  enum class Change { kAssigned, kRevoked, kCaughtUp };
+  std::function<void(std::string_view topic, int32_t partition, Change)> partition_changed;
 };
 
 struct ConsumerCounts {

@@ -475,6 +475,14 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
       commits->clear();
       return st;
     };
+    hooks.partition_changed = [&](std::string_view topic, int32_t partition,
+                                  kafka::ConsumerHooks::Change change) {
+      using C = kafka::ConsumerHooks::Change;
+      stage.on_kafka_partition(topic, partition,
+                               change == C::kAssigned  ? Stage::PartitionChange::kAssigned
+                               : change == C::kRevoked ? Stage::PartitionChange::kRevoked
+                                                       : Stage::PartitionChange::kCaughtUp);
+    };
     auto opened = kafka::Consumer::open(*uri, opt.kafka, std::move(hooks));
     if (!opened) return std::unexpected(opened.error());
     consumer = std::move(*opened);

@@ -104,6 +104,11 @@ class Stage {
   virtual bool holds_events() const { return false; }
   // True when the stage keeps a state snapshot (--state).
   virtual bool has_snapshot() const { return false; }
+  // A Kafka partition was assigned to this process, taken away, or read to its
+  // current end (caught up: nothing from it is pending). For per-partition event time.
+  enum class PartitionChange { kAssigned, kRevoked, kCaughtUp };
+  virtual void on_kafka_partition(std::string_view /*topic*/, int32_t /*partition*/,
+                                  PartitionChange /*change*/) {}
   // Line `line` of a Kafka message has been handled (event, control or bad line).
   virtual void on_kafka_line(const json::KafkaOrigin& /*origin*/, uint64_t /*line*/) {}
   // A partition is assigned: where the stage's restored snapshot says it was read to,

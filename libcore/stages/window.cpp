@@ -236,8 +236,9 @@ class WindowStage final : public pipeline::StatefulStage {
     if (auto st = aggs_->extract(event); !st) return out.reject(event, st.error().message);
 
     if (opt_.idle) last_event_mono_ = clock_.mono_ns(), idle_base_ = std::max(max_t_, t);
-    if (t > max_t_) {
-      max_t_ = t;
+    const int64_t frontier = event.kafka() ? partition_frontier(*event.kafka(), t) : t;
+    if (frontier > max_t_) {
+      max_t_ = frontier;
       if (auto st = advance(out); !st) return st;
     }
     Status st =
@@ -266,6 +267,14 @@ class WindowStage final : public pipeline::StatefulStage {
   Status on_idle(pipeline::Emitter& out) override {
     // A slow stream reads the clock here, not once per kClockEvery events.
     if (opt_.max_future) now_ = clock_.now_ns();
+    if (!parts_.empty() && (parts_changed_ || opt_.idle)) {
+      // Kafka partitions caught up, assigned, taken away or gone quiet.
+      const int64_t frontier = frontier_now();
+      if (frontier > max_t_) {
+        max_t_ = frontier;
+        if (auto st = advance(out); !st) return st;
+      }
+    }
     if (opt_.idle && last_event_mono_ != kNever) {
       const int64_t quiet = clock_.mono_ns() - last_event_mono_;
       if (quiet >= *opt_.idle) {
@@ -921,6 +930,74 @@ class WindowStage final : public pipeline::StatefulStage {
 
   Status flush_side_outputs() override { return late_out_ ? late_out_->flush() : Status{}; }
 
+  // Kafka input: partitions are read interleaved, so event time is the smallest of
+  // the partitions' largest event times. A partition counts from its assignment (one
+  // that has sent nothing yet holds event time back) until it is taken away; while it
+  // is caught up (read to its end) or quiet for --idle it does not hold time back.
+  // When none counts, everything assigned has been read: the largest time is safe.
+  static constexpr size_t kMaxPartitions = 4096;
+  struct PartitionTime {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t max = kNever;    // the largest event time from it
+    int64_t heard = kNever;  // when it last sent an event (monotonic; with --idle)
+    bool caught_up = false;  // read to its end: nothing from it is pending
+  };
+
+  PartitionTime& part_time(std::string_view topic, int32_t partition) {
+    if (last_part_ < parts_.size() && parts_[last_part_].partition == partition &&
+        parts_[last_part_].topic == topic) {
+      return parts_[last_part_];
+    }
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      if (parts_[i].partition == partition && parts_[i].topic == topic) {
+        last_part_ = i;
+        return parts_[i];
+      }
+    }
+    if (parts_.size() >= kMaxPartitions) parts_.erase(parts_.begin());  // the oldest
+    parts_.push_back(PartitionTime{std::string(topic), partition});
+    last_part_ = parts_.size() - 1;
+    return parts_.back();
+  }
+
+  void on_kafka_partition(std::string_view topic, int32_t part,
+                          pipeline::Stage::PartitionChange change) override {
+    using C = pipeline::Stage::PartitionChange;
+    if (change == C::kRevoked) {
+      std::erase_if(
+          parts_, [&](const PartitionTime& p) { return p.partition == part && p.topic == topic; });
+      last_part_ = 0;
+    } else {
+      PartitionTime& p = part_time(topic, part);
+      p.caught_up = change == C::kCaughtUp;
+      if (opt_.idle && change == C::kAssigned) p.heard = clock_.mono_ns();
+    }
+    parts_changed_ = true;
+  }
+
+  int64_t partition_frontier(const json::KafkaOrigin& k, int64_t t) {
+    PartitionTime& p = part_time(k.topic, k.partition);
+    p.heard = last_event_mono_;  // kNever without --idle: never quiet
+    const bool was_counted = !p.caught_up;
+    p.caught_up = false;
+    if (t <= p.max && was_counted && !parts_changed_) return max_t_;
+    if (t > p.max) p.max = t;
+    return frontier_now();
+  }
+
+  int64_t frontier_now() {
+    parts_changed_ = false;
+    const int64_t now = opt_.idle ? clock_.mono_ns() : 0;
+    int64_t least = kForever, most = kNever;
+    for (const auto& q : parts_) {
+      most = std::max(most, q.max);
+      const bool quiet = opt_.idle && q.heard != kNever && now - q.heard >= *opt_.idle;
+      if (!q.caught_up && !quiet) least = std::min(least, q.max);
+    }
+    return least == kForever ? most : least;
+  }
+
  public:
   // Open windows hold events not yet in any result.
   bool holds_events() const override { return true; }
@@ -954,6 +1031,9 @@ class WindowStage final : public pipeline::StatefulStage {
   std::vector<std::pair<int64_t, Hash128>> timers_;  // a min-heap of (due, key)
 
   int64_t max_t_ = kNever;
+  bool parts_changed_ = false;
+  std::vector<PartitionTime> parts_;  // Kafka input only
+  size_t last_part_ = 0;
   int64_t control_wm_ = kNever;
   int64_t forced_wm_ = kNever;
   int64_t wm_ = kNever;

@@ -7,7 +7,11 @@
 // missing field is a bad event; null is a value). Aggregates: window/aggregates.h.
 //
 // Time: the watermark is the largest event time seen minus --max-delay (or a larger
-// one from a {"$ev":"watermark"} line). A window fires when the watermark reaches its
+// one from a {"$ev":"watermark"} line). With Kafka input, partitions are read
+// interleaved, so the event time that counts is the smallest of each assigned
+// partition's largest (as Flink's per-partition watermarks); a partition read to
+// its end or quiet for --idle does not hold it back. At most 4096 partitions are
+// tracked, the oldest dropped first. A window fires when the watermark reaches its
 // end. --allowed-lateness L keeps it L longer: an event for it updates the result,
 // which is emitted again marked as an update. An event all of whose windows ended
 // L or more before the watermark is late: written to --late (the line byte for

@@ -75,6 +75,17 @@ struct Driver {
       REQUIRE(stage->on_event(event, out).has_value());
     }
   }
+  // An event read from Kafka partition `partition` of topic "t".
+  void feed_kafka(const std::string& l, int32_t partition) {
+    origin.topic = "t";
+    origin.partition = partition;
+    origin.offset = static_cast<int64_t>(++line);
+    buf = l + std::string(64, ' ');
+    event.reset(std::string_view(buf.data(), l.size()), "kafka://b:1/t", 1);
+    event.set_kafka(&origin);
+    REQUIRE(stage->on_event(event, out).has_value());
+  }
+  ev::json::KafkaOrigin origin;
   void finish() { REQUIRE(stage->on_finish(out).has_value()); }
   // The emitted lines, and clears them.
   std::vector<std::string> take() { return std::exchange(out.lines, {}); }
@@ -124,6 +135,48 @@ TEST_CASE("window: a window fires when the watermark passes its end, groups in o
   d.finish();  // the end of the input fires the rest
   CHECK(d.take() ==
         std::vector<std::string>{result("01:00", "02:00", R"("u":"a","count":1,"sum_v":1)")});
+}
+
+TEST_CASE("window: with Kafka input the slowest partition holds the watermark back") {
+  Driver d(tumble(kMin));
+  d.feed_kafka(ev_at("a", 10), 0);
+  d.feed_kafka(ev_at("b", 20), 1);
+  d.feed_kafka(ev_at("a", 130), 0);  // partition 0 is minutes ahead
+  CHECK(d.take().empty());           // partition 1 is still in the first minute
+  d.feed_kafka(ev_at("b", 50), 1);   // not late: the watermark waits for partition 1
+  CHECK(d.take().empty());
+  d.feed_kafka(ev_at("b", 61), 1);  // partition 1 passes 10:01: the first minute fires
+  CHECK(d.take() ==
+        std::vector<std::string>{result("00:00", "01:00", R"("u":"a","count":1,"sum_v":1)"),
+                                 result("00:00", "01:00", R"("u":"b","count":2,"sum_v":2)")});
+  CHECK(d.extra(ev::pipeline::Outcome::kComplete, "late") == 0);
+}
+
+TEST_CASE("window: an assigned Kafka partition holds event time until it sends or catches up") {
+  using C = ev::pipeline::Stage::PartitionChange;
+  Driver d(tumble(kMin));
+  for (int32_t p : {0, 1}) d.stage->on_kafka_partition("t", p, C::kAssigned);
+  d.feed_kafka(ev_at("a", 10), 0);
+  d.feed_kafka(ev_at("a", 130), 0);
+  CHECK(d.take().empty());  // partition 1 has sent nothing yet
+  REQUIRE(d.stage->on_idle(d.out).has_value());
+  CHECK(d.take().empty());
+  // Partition 1 is read to its end (it is empty): it no longer holds time back.
+  d.stage->on_kafka_partition("t", 1, C::kCaughtUp);
+  REQUIRE(d.stage->on_idle(d.out).has_value());
+  CHECK(d.take() ==
+        std::vector<std::string>{result("00:00", "01:00", R"("u":"a","count":1,"sum_v":1)")});
+  // It sends again: it counts again, from its own time (10:02:20 holds 10:02 open).
+  d.feed_kafka(ev_at("b", 140), 1);
+  d.feed_kafka(ev_at("a", 200), 0);
+  CHECK(d.take().empty());
+  // Taken away: it no longer counts, and partition 0's 10:04:10 fires two minutes.
+  d.stage->on_kafka_partition("t", 1, C::kRevoked);
+  d.feed_kafka(ev_at("a", 250), 0);
+  CHECK(d.take() ==
+        std::vector<std::string>{result("02:00", "03:00", R"("u":"a","count":1,"sum_v":1)"),
+                                 result("02:00", "03:00", R"("u":"b","count":1,"sum_v":1)"),
+                                 result("03:00", "04:00", R"("u":"a","count":1,"sum_v":1)")});
 }
 
 TEST_CASE("window: --max-delay admits out-of-order events; later ones are late") {
