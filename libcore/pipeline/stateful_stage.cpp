@@ -1,6 +1,7 @@
 #include "libcore/pipeline/stateful_stage.h"
 
 #include "libcore/base/diag.h"
+#include "libcore/pipeline/control.h"
 
 namespace ev::pipeline {
 
@@ -22,6 +23,21 @@ std::optional<json::PartitionPosition> StatefulStage::kafka_resume(std::string_v
                " (checkpoint in " + state_path_ + ")");
   }
   return pos;
+}
+
+Status StatefulStage::on_control(std::string_view line, Emitter& out) {
+  const std::string_view kind = control_kind(line);
+  if (kind == "watermark") {
+    auto t = watermark_time(line);
+    if (!t) {
+      diag::warning("ignoring a watermark line: " + t.error().message);
+    } else if (auto st = on_watermark(*t, out); !st) {
+      return st;
+    }
+  } else if (kind == "barrier") {
+    if (auto st = checkpoint(out); !st) return st;
+  }
+  return out.emit_control(line);
 }
 
 Status StatefulStage::before_event(const json::Event& event, Emitter& out) {

@@ -43,6 +43,10 @@ class StatefulStage : public Stage {
   std::optional<json::PartitionPosition> kafka_resume(std::string_view topic,
                                                       int32_t partition) override;
   bool has_snapshot() const override { return has_state(); }
+  // Control lines, forwarded in order after acting on them: a barrier takes a
+  // checkpoint (holding everything before it); a watermark line goes to
+  // on_watermark (a malformed one is ignored with a warning).
+  Status on_control(std::string_view line, Emitter& out) override;
 
  protected:
   StatefulStage(std::string state_path, time::Duration checkpoint_every, time::Clock& clock);
@@ -68,6 +72,9 @@ class StatefulStage : public Stage {
   virtual Status write_state() = 0;
   // Pushes side outputs (--duplicates, --late) to their sinks before a checkpoint.
   virtual Status flush_side_outputs() { return {}; }
+  // A watermark line's time `t` (ns); the stage moves its event time on if `t` is
+  // ahead of it. Default: ignored.
+  virtual Status on_watermark(int64_t /*t*/, Emitter& /*out*/) { return {}; }
 
  private:
   std::string state_path_;

@@ -6,14 +6,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "libcore/base/diag.h"
 #include "libcore/io/byte_sink.h"
 #include "libcore/io/line_writer.h"
 #include "libcore/json/event.h"
 #include "libcore/json/event_time.h"
 #include "libcore/json/field_path.h"
 #include "libcore/json/json_writer.h"
-#include "libcore/pipeline/control.h"
 #include "libcore/pipeline/stateful_stage.h"
 #include "libcore/state/key_hash.h"
 #include "libcore/state/key_table.h"
@@ -144,21 +142,11 @@ class Dedupe final : public pipeline::StatefulStage {
     return write_duplicate(event.raw(), &event);
   }
 
-  Status on_control(std::string_view line, pipeline::Emitter& out) override {
-    const std::string_view kind = pipeline::control_kind(line);
-    if (kind == "watermark" && mode_ == TimeMode::kEvent) {
-      auto t = pipeline::watermark_time(line);
-      if (!t) {
-        diag::warning("ignoring a watermark line: " + t.error().message);
-      } else if (*t > control_wm_) {
-        control_wm_ = *t;
-        if (auto st = advance(out); !st) return st;
-      }
-    } else if (kind == "barrier") {
-      // The snapshot holds everything before the barrier; then the barrier moves on.
-      if (auto st = checkpoint(out); !st) return st;
-    }
-    return out.emit_control(line);
+  Status on_watermark(int64_t t, pipeline::Emitter& out) override {
+    // With --processing-time the horizon follows the wall clock, not event time.
+    if (mode_ != TimeMode::kEvent || t <= control_wm_) return {};
+    control_wm_ = t;
+    return advance(out);
   }
 
   Status on_idle(pipeline::Emitter& out) override {

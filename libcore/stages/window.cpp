@@ -9,7 +9,6 @@
 #include <map>
 #include <set>
 
-#include "libcore/base/diag.h"
 #include "libcore/io/byte_sink.h"
 #include "libcore/io/line_writer.h"
 #include "libcore/json/canonical.h"
@@ -17,7 +16,6 @@
 #include "libcore/json/event_time.h"
 #include "libcore/json/field_path.h"
 #include "libcore/json/json_writer.h"
-#include "libcore/pipeline/control.h"
 #include "libcore/pipeline/stateful_stage.h"
 #include "libcore/state/key_hash.h"
 #include "libcore/state/snapshot.h"
@@ -248,20 +246,10 @@ class WindowStage final : public pipeline::StatefulStage {
     return {};
   }
 
-  Status on_control(std::string_view line, pipeline::Emitter& out) override {
-    const std::string_view kind = pipeline::control_kind(line);
-    if (kind == "watermark") {
-      auto t = pipeline::watermark_time(line);
-      if (!t) {
-        diag::warning("ignoring a watermark line: " + t.error().message);
-      } else if (*t > control_wm_) {
-        control_wm_ = *t;
-        if (auto st = advance(out); !st) return st;
-      }
-    } else if (kind == "barrier") {
-      if (auto st = checkpoint(out); !st) return st;
-    }
-    return out.emit_control(line);
+  Status on_watermark(int64_t t, pipeline::Emitter& out) override {
+    if (t <= control_wm_) return {};
+    control_wm_ = t;
+    return advance(out);
   }
 
   Status on_idle(pipeline::Emitter& out) override {
