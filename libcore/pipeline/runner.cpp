@@ -226,9 +226,7 @@ class KafkaCommits {
   std::deque<Point> points_;
 };
 
-// A Kafka output, or a file. With Kafka input a file is appended to rather than
-// written as NAME.partial: offsets are committed once lines are in it, so a restart
-// must find them there and go on after them.
+// A Kafka output, or a file (appended to with Kafka input: reads_kafka).
 Result<std::unique_ptr<io::ByteSink>> open_output(const std::string& name, const RunOptions& opt,
                                                   bool transactional, bool kafka_in) {
   if (kafka::is_kafka_uri(name)) {
@@ -245,6 +243,10 @@ Result<std::unique_ptr<io::ByteSink>> open_output(const std::string& name, const
 }
 
 }  // namespace
+
+bool reads_kafka(const RunOptions& opt) {
+  return opt.inputs.size() == 1 && kafka::is_kafka_uri(opt.inputs[0]);
+}
 
 Status check_options(const RunOptions& opt) {
   if (opt.reject.empty() && opt.on_error == OnError::kReject) {
@@ -288,7 +290,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
   const int64_t started = clock.mono_ns();
 
   if (auto st = check_options(opt); !st) return std::unexpected(st.error());
-  const bool kafka_in = opt.inputs.size() == 1 && kafka::is_kafka_uri(opt.inputs[0]);
+  const bool kafka_in = reads_kafka(opt);
   std::vector<std::string> inputs;
   if (kafka_in) {
     inputs = opt.inputs;

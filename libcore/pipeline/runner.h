@@ -36,6 +36,11 @@ struct RunEnd {
 Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
                    std::unique_ptr<io::ByteSink> output = nullptr);
 
+// True when the run reads Kafka (its one input is a kafka:// URI). Its file outputs
+// are then appended to rather than written as NAME.partial: input offsets are
+// committed once lines are in the file, so a restart must find them there.
+bool reads_kafka(const RunOptions& opt);
+
 // The checks of `opt` that need no file (--on-error reject without --reject): run()
 // makes them first, and a program's driver before it opens its own sinks.
 Status check_options(const RunOptions& opt);

@@ -35,7 +35,11 @@ Result<std::unique_ptr<io::ByteSink>> make_emit_sink(const EmitOptions& opt) {
   io::SinkOptions file;
   file.atomic = true;
   file.zstd_level = opt.zstd_level;
-  if (!rotating) return io::open_sink(opt.output, file);
+  if (!rotating) {
+    file.atomic = !opt.append;
+    file.append = opt.append;
+    return io::open_sink(opt.output, file);
+  }
   io::RotateOptions ro;
   ro.pattern = opt.output;
   ro.max_bytes = opt.rotate_bytes;

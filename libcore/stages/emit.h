@@ -22,6 +22,8 @@ struct EmitOptions {
   uint64_t rotate_bytes = 0;  // --rotate-size; 0: off
   int64_t rotate_ns = 0;      // --rotate-every; 0: off
   int zstd_level = 3;
+  bool append = false;  // one file, appended to instead of NAME.partial (Kafka input:
+                        // pipeline::reads_kafka)
 };
 
 Result<std::unique_ptr<pipeline::Stage>> make_emit(const EmitOptions& opt);

@@ -3,6 +3,7 @@
 #include "libcore/cli/main.h"
 
 #include "libcore/cli/options.h"
+#include "libcore/pipeline/runner.h"
 #include "libcore/stages/emit.h"
 
 int main(int argc, char** argv) {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--zstd-level", opt.zstd_level, "zstd compression level, 1-19 (default 3)");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
     run.output = opt.output;
+    opt.append = ev::pipeline::reads_kafka(run);
     auto stage = ev::stages::make_emit(opt);
     if (!stage) return std::unexpected(stage.error());
     auto sink = ev::stages::make_emit_sink(opt);

@@ -33,3 +33,11 @@ n=$(timeout 30 ev-ingest "kafka://$BROKERS/ev?from=1:5&until=end" | wc -l)
 [ "$n" -eq $((n1 - 5)) ] || { echo "from=1:5 read $n, partition 1 has $n1"; exit 1; }
 # An empty range ends at once.
 [ "$(timeout 30 ev-ingest "kafka://$BROKERS/ev?from=2030-01-01T00:00:00Z&until=end" | wc -l)" -eq 0 ]
+# With Kafka input a file output is appended to (offsets are committed once lines are
+# in it), by ev-emit's own sink and by the runner's alike; no NAME.partial is left.
+for prog in ev-emit ev-ingest; do
+  timeout 30 $prog "kafka://$BROKERS/ev?partition=1&until=end" -o "$prog.jsonl"
+  timeout 30 $prog "kafka://$BROKERS/ev?partition=1&until=end" -o "$prog.jsonl"
+  [ "$(wc -l < "$prog.jsonl")" -eq $((2 * n1)) ] || { echo "$prog -o FILE did not append"; exit 1; }
+  [ ! -e "$prog.jsonl.partial" ] || { echo "$prog left $prog.jsonl.partial"; exit 1; }
+done
