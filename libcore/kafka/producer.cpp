@@ -121,13 +121,17 @@ Status Producer::check_failed() const {
   return make_error(ErrorKind::kKafka, first_failure_ + more, uri_.text);
 }
 
-void Producer::extract(std::string_view line) {
+void Producer::extract(std::string_view line, bool padded) {
   has_key_ = false;
   timestamp_ms_ = 0;
   if (!key_path_ && !time_path_) return;
-  padded_.assign(line);
-  padded_.append(io::kLinePadding, '\0');
-  event_.reset(std::string_view(padded_.data(), line.size()), uri_.text, 0);
+  if (!padded) {
+    // The last lines of a chunk: copied, so that simdjson may read past their end.
+    padded_.assign(line);
+    padded_.append(io::kLinePadding, '\0');
+    line = std::string_view(padded_.data(), line.size());
+  }
+  event_.reset(line, uri_.text, 0);
   simdjson::ondemand::value v;
   if (key_path_) {
     auto found = event_.find(*key_path_, v);
@@ -155,14 +159,14 @@ void Producer::extract(std::string_view line) {
   }
 }
 
-Status Producer::produce_line(std::string_view line) {
+Status Producer::produce_line(std::string_view line, bool padded) {
   const uint64_t seq = lines_++;
   if (pipeline::is_control_line(line)) {
     done_.push_back(1);
     advance();
     return {};
   }
-  extract(line);
+  extract(line, padded);
   done_.push_back(0);
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -192,7 +196,9 @@ Status Producer::write(std::string_view data) {
     size_t e = data.find('\n', b);
     if (e == std::string_view::npos) e = data.size();
     if (e > b) {
-      if (auto st = produce_line(data.substr(b, e - b)); !st) return st;
+      // Most lines are followed by enough of the chunk for simdjson's padding.
+      const bool padded = data.size() - e >= io::kLinePadding;
+      if (auto st = produce_line(data.substr(b, e - b), padded); !st) return st;
     }
     b = e + 1;
   }

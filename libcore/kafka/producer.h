@@ -80,10 +80,11 @@ class Producer final : public io::ByteSink {
  private:
   Producer(Uri uri, Handle rk, bool transactional, int timeout_ms);
   static void delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
-  Status produce_line(std::string_view line);
+  // `padded`: at least kLinePadding readable bytes follow `line` in memory.
+  Status produce_line(std::string_view line, bool padded);
   Status check_failed() const;
   void advance();
-  void extract(std::string_view line);  // fills key_/has_key_/timestamp_ms_
+  void extract(std::string_view line, bool padded);  // fills key_/has_key_/timestamp_ms_
 
   Uri uri_;
   Handle rk_;
