@@ -30,7 +30,7 @@ struct KafkaOrigin {
   std::string_view key;  // valid while the event is
   bool has_key = false;
   int64_t timestamp_ms = -1;  // -1: none
-  uint64_t lines = 1;         // lines in the message (a message may hold several)
+  uint64_t lines = 1;         // 1, or 2 when the message holds several lines
 };
 
 // How far a partition was read, as a stateful stage records it: the offset of the

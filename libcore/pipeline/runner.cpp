@@ -242,6 +242,21 @@ Result<std::unique_ptr<io::ByteSink>> open_output(const std::string& name, const
   return io::open_sink(name, so);
 }
 
+// The next line of a Kafka message from `pos` into `line`: split at '\n', a trailing
+// '\r' dropped, blank lines (spaces, tabs, CRs) skipped as the line reader skips them.
+// False when there is none.
+bool next_message_line(std::string_view value, size_t& pos, std::string_view& line) {
+  while (pos <= value.size()) {
+    size_t e = value.find('\n', pos);
+    if (e == std::string_view::npos) e = value.size();
+    line = value.substr(pos, e - pos);
+    pos = e + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool reads_kafka(const RunOptions& opt) {
@@ -519,17 +534,13 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
       }
       report.bytes_in += msg.value.size();
       std::string_view value = msg.value;
-      // Lines: split at '\n' (a trailing '\r' dropped); blank ones are not events.
-      uint64_t n_lines = 0;
-      for (size_t b = 0; b <= value.size();) {
-        size_t e = value.find('\n', b);
-        if (e == std::string_view::npos) e = value.size();
-        std::string_view l = value.substr(b, e - b);
-        if (l.find_first_not_of(" \t\r") != std::string_view::npos) ++n_lines;
-        b = e + 1;
-      }
-      msg.origin.lines = n_lines ? n_lines : 1;
-      if (n_lines == 0) {
+      size_t pos = 0;
+      std::string_view l;
+      const bool any = next_message_line(value, pos, l);
+      size_t peek = pos;
+      std::string_view more;
+      msg.origin.lines = any && next_message_line(value, peek, more) ? 2 : 1;  // 2: several
+      if (!any) {
         if (msg.skip_lines == 0) {
           ++report.in;
           if (auto st =
@@ -541,16 +552,9 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
           }
           stage.on_kafka_line(msg.origin, 1);
         }
-      } else {
-        uint64_t k = 0;
-        for (size_t b = 0; b <= value.size();) {
-          size_t e = value.find('\n', b);
-          if (e == std::string_view::npos) e = value.size();
-          std::string_view l = value.substr(b, e - b);
-          b = e + 1;
-          if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-          if (l.find_first_not_of(" \t") == std::string_view::npos) continue;
-          if (++k <= msg.skip_lines) continue;  // handled by the run being resumed
+      }
+      for (uint64_t k = 1; any; ++k) {
+        if (k > msg.skip_lines) {  // else handled by the run being resumed
           const bool oversize = l.size() > opt.max_line;
           const size_t keep = oversize ? io::kOversizePrefix : l.size();
           if (padded.size() < keep + io::kLinePadding) padded.resize(keep + io::kLinePadding);
@@ -563,6 +567,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
           }
           stage.on_kafka_line(msg.origin, k);
         }
+        if (!next_message_line(value, pos, l)) break;
       }
       consumer->processed(msg);
       if (++since_tick >= 256) {
