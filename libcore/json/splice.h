@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,7 @@ namespace ev::json {
 Status append_spliced(std::string& out, std::string_view raw, std::string_view members,
                       std::initializer_list<std::string_view> keys,
                       simdjson::ondemand::parser& parser);
+Status append_spliced(std::string& out, std::string_view raw, std::string_view members,
+                      std::span<const std::string_view> keys, simdjson::ondemand::parser& parser);
 
 }  // namespace ev::json

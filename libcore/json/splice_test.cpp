@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <span>
 #include <string>
+#include <vector>
 
 namespace {
 std::string splice(std::string_view raw, std::string_view members,
@@ -48,4 +50,31 @@ TEST_CASE("splice: not an object") {
 TEST_CASE("splice: a member whose key is spelled with escapes is replaced too") {
   CHECK(splice(R"({"a":1,"\u005fsrc":2})", R"("_src":3)") == R"({"a":1,"_src":3})");
   CHECK(splice(R"({"a":"x\ny"})", R"("_src":3)") == R"({"a":"x\ny","_src":3})");
+}
+
+TEST_CASE("splice: the key check finds keys anywhere in long lines, for many keys at once") {
+  // Lines long enough for the vector scan, with the key at every offset: the member is
+  // cut wherever it sits, and a key spelled only inside a string value cuts nothing.
+  const std::vector<std::string_view> keys = {"tier", "a",  "signup", "age", "lang", "ltv",
+                                              "x1",   "x2", "x3",     "x4",  "x5",   "x6",
+                                              "x7",   "x8", "x9",     "y1",  "y2",   "y3"};
+  simdjson::ondemand::parser parser;
+  for (size_t pad = 0; pad < 80; ++pad) {
+    const std::string filler(pad, 'q');
+    for (size_t use : {size_t{5}, keys.size()}) {
+      std::span<const std::string_view> some(keys.data(), use);
+      std::string line = R"({"f":")" + filler + R"(","lang":"de","g":"tier ltv"})";
+      std::string padded = line + std::string(64, ' ');
+      std::string out;
+      REQUIRE(ev::json::append_spliced(out, std::string_view(padded.data(), line.size()),
+                                       R"("lang":"en")", some, parser));
+      CHECK(out == R"({"f":")" + filler + R"(","g":"tier ltv","lang":"en"})");
+      line = R"({"f":")" + filler + R"(","s":"\"tier\""})";
+      padded = line + std::string(64, ' ');
+      out.clear();
+      REQUIRE(ev::json::append_spliced(out, std::string_view(padded.data(), line.size()),
+                                       R"("tier":1)", some, parser));
+      CHECK(out == R"({"f":")" + filler + R"(","s":"\"tier\"","tier":1})");
+    }
+  }
 }
