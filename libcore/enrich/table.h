@@ -1,0 +1,123 @@
+// Table: the rows of one lookup table (ev-enrich), kept compactly and rendered as the
+// members an event gains.
+//
+// A row is a key (text) and fields: (name, JSON value text) pairs. Rows are stored as
+// bytes, not DOM trees: the field names of a row live once per distinct list of names
+// (a "shape": a CSV file has one), pre-rendered as the JSON keys they become in the
+// event (with the placement's prefix); a row holds its key, its shape number and its
+// values, length-prefixed (varints), in 1 MiB arena blocks. The index is open
+// addressing with linear probing over 16-byte slots (the key's XXH3 hash and the
+// row's place), at most 7/8 full, with backward-shift deletion. A replaced or erased
+// row leaves its bytes behind as garbage; once garbage outweighs live rows (and 8 MiB)
+// the live rows are copied to fresh blocks. For a CSV row of five short fields this is
+// about 60 bytes per row all in.
+//
+// Keys are compared as text: a JSON string's unescaped content, a number's spelling
+// (table.cpp does not care where a key came from; the loaders and the stage agree on
+// key_text()). Not thread-safe; one thread owns a table (a reload builds a new one
+// and hands it over whole).
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "libcore/base/status.h"
+
+namespace ev::enrich {
+
+// Where a table's fields go in the event: top-level members named prefix + name, or
+// (into non-empty) one member `into` holding an object of them.
+struct Placement {
+  std::string into;
+  std::string prefix;
+};
+
+struct Field {
+  std::string_view name;  // unescaped
+  std::string_view json;  // the value as JSON text
+};
+
+// Appends the members text of `fields` as placed (no surrounding comma): `"a":1,"b":2`
+// or `"user":{"a":1,"b":2}`. With `into`, an empty field list still gives `"user":{}`.
+void render_members(std::string& out, const Placement& placement, std::span<const Field> fields);
+
+// The text a JSON value is compared as when it is a key: a string's unescaped
+// content, a number's spelling, true/false. Fails (kData) for null, arrays and
+// objects, with a reason naming the type. `scratch` backs an unescaped string.
+Result<std::string_view> key_text(simdjson::ondemand::value value, std::string& scratch);
+
+// The same for a value given as JSON text (trailing whitespace allowed).
+Result<std::string_view> key_from_json(std::string_view json, std::string& scratch);
+
+// A CSV/TSV cell as a JSON value: a cell spelled as a JSON number stays a number
+// (as Miller infers), anything else becomes a string. Appends to `out`.
+void append_cell_json(std::string& out, std::string_view cell);
+
+class Table {
+ public:
+  using Row = const uint8_t*;  // valid until the table is next changed
+
+  explicit Table(Placement placement);
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // Inserts or replaces the row of `key`. Returns true when the key had a row (a
+  // duplicate in a file; an update from Kafka).
+  bool put(std::string_view key, std::span<const Field> fields);
+  // Removes the row of `key`; true when there was one.
+  bool erase(std::string_view key);
+  // The row of `key`, or nullptr.
+  Row find(std::string_view key) const;
+
+  // Appends the members of `row` (as render_members would), and pushes the top-level
+  // keys it defines (for splicing) onto `keys`; the views stay valid while the table
+  // lives.
+  void append_members(std::string& out, Row row, std::vector<std::string_view>& keys) const;
+
+  size_t rows() const { return rows_; }
+  // Bytes held: arena blocks, index and shapes.
+  size_t memory_bytes() const;
+  const Placement& placement() const { return placement_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t at = 0;  // block << 32 | offset, plus 1; 0: empty
+  };
+  struct Shape {
+    std::vector<std::string> names;     // as placed: prefix + name, unescaped
+    std::vector<std::string> rendered;  // "\"name\":"
+    size_t name_bytes = 0;
+  };
+
+  uint32_t shape_of(std::span<const Field> fields);
+  uint64_t store(std::string_view key, uint32_t shape, std::span<const Field> fields);
+  const uint8_t* record(uint64_t at) const;
+  size_t record_size(const uint8_t* rec) const;
+  std::string_view record_key(const uint8_t* rec) const;
+  size_t probe(std::string_view key, uint64_t hash) const;  // slot index or SIZE_MAX
+  void grow();
+  void compact();
+
+  Placement placement_;
+  std::string into_rendered_;  // "\"user\":{"
+  std::vector<std::unique_ptr<Shape>> shapes_;
+  std::unordered_map<std::string, uint32_t> shape_index_;  // names joined by NUL -> shape
+  std::vector<std::unique_ptr<uint8_t[]>> blocks_;
+  std::vector<size_t> block_sizes_;
+  size_t block_used_ = 0;  // of the last block
+  size_t arena_bytes_ = 0;
+  size_t garbage_bytes_ = 0;
+  std::vector<Slot> slots_;
+  size_t rows_ = 0;
+  std::string scratch_;
+};
+
+}  // namespace ev::enrich
