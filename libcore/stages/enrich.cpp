@@ -122,6 +122,7 @@ class EnrichStage final : public pipeline::Stage {
       switch (t->kind) {
         case TableState::Kind::kFile:
           report.add_extra(n + "_rows", t->table->rows());
+          report.add_extra(n + "_bytes", t->table->memory_bytes());
           report.add_extra(n + "_duplicates", t->duplicates);
           if (t->opt.reload) {
             report.add_extra(n + "_reloads", t->reloads);
@@ -131,6 +132,7 @@ class EnrichStage final : public pipeline::Stage {
         case TableState::Kind::kKafka: {
           auto c = t->kafka->counts();
           report.add_extra(n + "_rows", t->kafka->table().rows());
+          report.add_extra(n + "_bytes", t->kafka->table().memory_bytes());
           report.add_extra(n + "_updates", c.messages);
           report.add_extra(n + "_deletes", c.deletes);
           report.add_extra(n + "_bad_rows", c.bad);

@@ -22,7 +22,7 @@
 // input pauses, a control line, or the end) so each batch costs one pipelined round
 // trip; the stage then holds events (Kafka offsets are committed after each batch is
 // written). Counters per table in --stats: NAME_matched, NAME_missing, and
-// NAME_rows/NAME_duplicates/NAME_reloads/NAME_reload_failures (files),
+// NAME_rows/NAME_bytes/NAME_duplicates/NAME_reloads/NAME_reload_failures (files),
 // NAME_updates/NAME_deletes (Kafka), NAME_cache_hits/NAME_lookups/NAME_round_trips
 // (Redis). Not thread-safe (the loaders' threads hand results over under a lock).
 #pragma once
