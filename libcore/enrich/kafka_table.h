@@ -61,6 +61,8 @@ class KafkaTable {
                                                   const kafka::KafkaOptions& kafka);
   ~KafkaTable();  // stops the thread
 
+  // Rows (or an error) arrived since the last apply_pending().
+  bool has_pending() const { return pending_flag_.load(std::memory_order_acquire); }
   // Applies the rows that arrived. Fails with kKafka when the reader failed.
   Status apply_pending() {
     if (!pending_flag_.load(std::memory_order_acquire)) return {};

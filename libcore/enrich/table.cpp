@@ -1,8 +1,11 @@
 #include "libcore/enrich/table.h"
 
+#include <sys/mman.h>
 #include <xxhash.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "libcore/json/event.h"
 #include "libcore/json/json_writer.h"
@@ -10,7 +13,8 @@
 namespace ev::enrich {
 namespace {
 
-constexpr size_t kBlockSize = size_t{1} << 20;
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kBlockSize = kHugePage;
 constexpr size_t kMinCompactGarbage = size_t{8} << 20;
 
 uint64_t hash_key(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
@@ -82,6 +86,27 @@ bool is_json_number(std::string_view s) {
 }
 
 }  // namespace
+
+namespace detail {
+
+void* allocate_large(size_t bytes) {
+  if (bytes < kHugePage) return ::operator new(bytes);
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (!p) throw std::bad_alloc();
+  ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure changes nothing
+  return p;
+}
+
+void free_large(void* p, size_t bytes) {
+  if (bytes < kHugePage) {
+    ::operator delete(p);
+  } else {
+    std::free(p);
+  }
+}
+
+}  // namespace detail
 
 void render_members(std::string& out, const Placement& placement, std::span<const Field> fields) {
   const bool nested = !placement.into.empty();
@@ -170,6 +195,19 @@ Table::Table(Placement placement) : placement_(std::move(placement)) {
   slots_.resize(1024);
 }
 
+Table::~Table() { free_blocks(blocks_); }
+
+void Table::free_blocks(std::vector<Block>& blocks) {
+  for (Block& b : blocks) detail::free_large(b.data, b.size);
+  blocks.clear();
+}
+
+void Table::new_block(size_t min_size) {
+  const size_t cap = std::max(kBlockSize, min_size);
+  blocks_.push_back(Block{static_cast<uint8_t*>(detail::allocate_large(cap)), cap});
+  block_used_ = 0;
+}
+
 uint32_t Table::shape_of(std::span<const Field> fields) {
   scratch_.clear();
   for (const Field& f : fields) {
@@ -197,13 +235,8 @@ uint32_t Table::shape_of(std::span<const Field> fields) {
 uint64_t Table::store(std::string_view key, uint32_t shape, std::span<const Field> fields) {
   size_t size = varint_size(key.size()) + key.size() + varint_size(shape);
   for (const Field& f : fields) size += varint_size(f.json.size()) + f.json.size();
-  if (blocks_.empty() || block_used_ + size > block_sizes_.back()) {
-    size_t cap = std::max(kBlockSize, size);
-    blocks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(cap));
-    block_sizes_.push_back(cap);
-    block_used_ = 0;
-  }
-  uint8_t* p = blocks_.back().get() + block_used_;
+  if (blocks_.empty() || block_used_ + size > blocks_.back().size) new_block(size);
+  uint8_t* p = blocks_.back().data + block_used_;
   const uint64_t at = ((uint64_t{blocks_.size() - 1} << 32) | block_used_) + 1;
   put_varint(p, key.size());
   std::memcpy(p, key.data(), key.size());
@@ -221,7 +254,7 @@ uint64_t Table::store(std::string_view key, uint32_t shape, std::span<const Fiel
 
 const uint8_t* Table::record(uint64_t at) const {
   --at;
-  return blocks_[at >> 32].get() + (at & 0xffffffffu);
+  return blocks_[at >> 32].data + (at & 0xffffffffu);
 }
 
 std::string_view Table::record_key(const uint8_t* rec) const {
@@ -248,6 +281,22 @@ size_t Table::probe(std::string_view key, uint64_t hash) const {
     const Slot& s = slots_[i];
     if (s.at == 0) return SIZE_MAX;
     if (s.hash == hash && record_key(record(s.at)) == key) return i;
+  }
+}
+
+uint64_t Table::hash_of(std::string_view key) { return hash_key(key); }
+
+Table::Row Table::candidate(uint64_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.at == 0) return nullptr;
+    if (s.hash == hash) {
+      const uint8_t* rec = record(s.at);
+      __builtin_prefetch(rec);
+      __builtin_prefetch(rec + 63);
+      return rec;
+    }
   }
 }
 
@@ -303,7 +352,7 @@ bool Table::erase(std::string_view key) {
 }
 
 void Table::grow() {
-  std::vector<Slot> old(slots_.size() * 2);
+  std::vector<Slot, detail::LargeAllocator<Slot>> old(slots_.size() * 2);
   old.swap(slots_);
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
@@ -315,29 +364,23 @@ void Table::grow() {
 }
 
 void Table::compact() {
-  std::vector<std::unique_ptr<uint8_t[]>> old_blocks;
+  std::vector<Block> old_blocks;
   old_blocks.swap(blocks_);
-  std::vector<size_t> old_sizes;
-  old_sizes.swap(block_sizes_);
   block_used_ = 0;
   arena_bytes_ = 0;
   garbage_bytes_ = 0;
   for (Slot& s : slots_) {
     if (s.at == 0) continue;
     const uint64_t at = s.at - 1;
-    const uint8_t* rec = old_blocks[at >> 32].get() + (at & 0xffffffffu);
+    const uint8_t* rec = old_blocks[at >> 32].data + (at & 0xffffffffu);
     const size_t size = record_size(rec);
-    if (blocks_.empty() || block_used_ + size > block_sizes_.back()) {
-      size_t cap = std::max(kBlockSize, size);
-      blocks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(cap));
-      block_sizes_.push_back(cap);
-      block_used_ = 0;
-    }
-    std::memcpy(blocks_.back().get() + block_used_, rec, size);
+    if (blocks_.empty() || block_used_ + size > blocks_.back().size) new_block(size);
+    std::memcpy(blocks_.back().data + block_used_, rec, size);
     s.at = ((uint64_t{blocks_.size() - 1} << 32) | block_used_) + 1;
     block_used_ += size;
     arena_bytes_ += size;
   }
+  free_blocks(old_blocks);
 }
 
 void Table::append_members(std::string& out, Row row, std::vector<std::string_view>& keys) const {
@@ -363,7 +406,7 @@ void Table::append_members(std::string& out, Row row, std::vector<std::string_vi
 
 size_t Table::memory_bytes() const {
   size_t bytes = slots_.size() * sizeof(Slot);
-  for (size_t s : block_sizes_) bytes += s;
+  for (const Block& b : blocks_) bytes += b.size;
   for (const auto& shape : shapes_) bytes += sizeof(Shape) + 2 * shape->name_bytes;
   return bytes;
 }

@@ -5,7 +5,8 @@
 // bytes, not DOM trees: the field names of a row live once per distinct list of names
 // (a "shape": a CSV file has one), pre-rendered as the JSON keys they become in the
 // event (with the placement's prefix); a row holds its key, its shape number and its
-// values, length-prefixed (varints), in 1 MiB arena blocks. The index is open
+// values, length-prefixed (varints), in 2 MiB arena blocks (huge pages where the
+// kernel gives them). The index is open
 // addressing with linear probing over 16-byte slots (the key's XXH3 hash and the
 // row's place), at most 7/8 full, with backward-shift deletion. A replaced or erased
 // row leaves its bytes behind as garbage; once garbage outweighs live rows (and 8 MiB)
@@ -31,6 +32,27 @@
 #include "libcore/base/status.h"
 
 namespace ev::enrich {
+
+namespace detail {
+// Memory for large arrays read at random (the index, the arena): from 2 MiB on it is
+// 2 MiB aligned and advised as transparent huge pages, so a lookup in a big table
+// costs a cache miss and not also a TLB miss (a page walk, dearer still in a VM).
+void* allocate_large(size_t bytes);
+void free_large(void* p, size_t bytes);
+template <class T>
+struct LargeAllocator {
+  using value_type = T;
+  LargeAllocator() = default;
+  template <class U>
+  LargeAllocator(const LargeAllocator<U>&) {}  // NOLINT: allocators convert implicitly
+  T* allocate(size_t n) { return static_cast<T*>(allocate_large(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { free_large(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const LargeAllocator<U>&) const {
+    return true;
+  }
+};
+}  // namespace detail
 
 // Where a table's fields go in the event: top-level members named prefix + name, or
 // (into non-empty) one member `into` holding an object of them.
@@ -65,6 +87,7 @@ class Table {
   using Row = const uint8_t*;  // valid until the table is next changed
 
   explicit Table(Placement placement);
+  ~Table();
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
 
@@ -75,6 +98,18 @@ class Table {
   bool erase(std::string_view key);
   // The row of `key`, or nullptr.
   Row find(std::string_view key) const;
+
+  // A lookup in steps, for callers that overlap the memory latency of several
+  // lookups (each step prefetches what the next one reads): hash the key, prefetch
+  // its slot; later, candidate() finds the first row with that hash (without reading
+  // any row) and prefetches it; later still, has_key() confirms it (else find()).
+  // The table must not change between the steps.
+  static uint64_t hash_of(std::string_view key);
+  void prefetch_slot(uint64_t hash) const {
+    __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
+  Row candidate(uint64_t hash) const;
+  bool has_key(Row row, std::string_view key) const { return record_key(row) == key; }
 
   // Appends the members of `row` (as render_members would), and pushes the top-level
   // keys it defines (for splicing) onto `keys`; the views stay valid while the table
@@ -110,12 +145,17 @@ class Table {
   std::string into_rendered_;  // "\"user\":{"
   std::vector<std::unique_ptr<Shape>> shapes_;
   std::unordered_map<std::string, uint32_t> shape_index_;  // names joined by NUL -> shape
-  std::vector<std::unique_ptr<uint8_t[]>> blocks_;
-  std::vector<size_t> block_sizes_;
+  struct Block {
+    uint8_t* data = nullptr;
+    size_t size = 0;
+  };
+  void new_block(size_t min_size);
+  static void free_blocks(std::vector<Block>& blocks);
+  std::vector<Block> blocks_;
   size_t block_used_ = 0;  // of the last block
   size_t arena_bytes_ = 0;
   size_t garbage_bytes_ = 0;
-  std::vector<Slot> slots_;
+  std::vector<Slot, detail::LargeAllocator<Slot>> slots_;
   size_t rows_ = 0;
   std::string scratch_;
 };

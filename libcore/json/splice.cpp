@@ -14,12 +14,14 @@ namespace {
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// Does `raw` hold one of `keys` between quotes ("key")? A cheap pre-check without
+// Might `raw` hold one of `keys` as a member? False only when it certainly does not:
+// no key between quotes ("key") and no backslash (a key spelled with escapes).
+// Requires: `raw` is followed by SIMDJSON_PADDING readable bytes. A cheap pre-check without
 // allocating: one pass finding quotes (32 bytes at a time with AVX2), and a comparison of
 // the two bytes after each quote with each key's first two (or its one byte and the
 // closing quote) before comparing the whole key. Matches inside string values are
 // possible; the caller then takes the exact path.
-bool any_quoted(std::string_view raw, std::span<const std::string_view> keys) {
+bool may_hold_keys(std::string_view raw, std::span<const std::string_view> keys) {
   if (keys.empty()) return false;
   struct Probe {
     uint16_t two;
@@ -27,8 +29,11 @@ bool any_quoted(std::string_view raw, std::span<const std::string_view> keys) {
     size_t size;
   };
   constexpr size_t kMaxProbes = 16;
-  if (keys.size() > kMaxProbes) return true;  // many keys: the exact path decides
-  Probe probes[kMaxProbes];                   // NOLINT: only the first `count` are set
+  if (keys.size() > kMaxProbes) {  // sixteen at a time
+    return may_hold_keys(raw, keys.first(kMaxProbes)) ||
+           may_hold_keys(raw, keys.subspan(kMaxProbes));
+  }
+  Probe probes[kMaxProbes];  // NOLINT: only the first `count` are set
   size_t count = 0;
   for (auto k : keys) {
     if (k.empty()) return true;
@@ -83,9 +88,18 @@ bool any_quoted(std::string_view raw, std::span<const std::string_view> keys) {
     return ~static_cast<uint32_t>(
         _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), zero)));
   };
-  for (; i + 34 <= n; i += 32) {
-    auto q = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i)), quote32)));
+  // `raw` is followed by SIMDJSON_PADDING readable bytes: the last block may read
+  // past its end, and the positions past it are masked off.
+  const __m256i backslash32 = _mm256_set1_epi8('\\');
+  for (; i < n; i += 32) {
+    const auto chunk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i));
+    const uint32_t valid = n - i >= 32 ? ~uint32_t{0} : (uint32_t{1} << (n - i)) - 1;
+    if (static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(chunk, backslash32))) &
+        valid) {
+      return true;  // a key may be spelled with escapes
+    }
+    const uint32_t q =
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(chunk, quote32))) & valid;
     if (q == 0) continue;
     auto c1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i + 1));
     auto c2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i + 2));
@@ -95,10 +109,13 @@ bool any_quoted(std::string_view raw, std::span<const std::string_view> keys) {
       mask &= mask - 1;
     }
   }
-#endif
+  return false;
+#else
+  if (raw.find('\\') != std::string_view::npos) return true;
   for (; i < n; ++i) {
     if (data[i] == '"' && check(i)) return true;
   }
+#endif
   return false;
 }
 
@@ -150,7 +167,7 @@ Status append_spliced(std::string& out, std::string_view raw, std::string_view m
 
   // A key may be spelled with escapes ("\u005fsrc"): a line holding a backslash
   // always takes the exact path.
-  const bool present = raw.find('\\') != std::string_view::npos || any_quoted(raw, keys);
+  const bool present = may_hold_keys(raw, keys);
 
   std::string_view body = raw.substr(0, close);
   std::string cut;

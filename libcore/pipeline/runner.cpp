@@ -74,6 +74,7 @@ class RunnerEmitter final : public Emitter {
   Status bad_line(std::string_view raw, std::string_view source, uint64_t line,
                   std::string_view reason, bool truncated, uint64_t length,
                   const json::KafkaOrigin* kafka = nullptr) {
+    if (auto st = stage_.before_bad_line(*this); !st) return st;
     stage_.on_bad_line(source, line, reason);
     return apply_policy(raw, source, line, reason, {}, truncated, length, kafka);
   }

@@ -97,6 +97,11 @@ class Stage {
   // applied already. For stages that report on bad input (ev-validate).
   virtual void on_bad_line(std::string_view /*source*/, uint64_t /*line*/,
                            std::string_view /*reason*/) {}
+  // Called before on_bad_line and --on-error: a stage that holds events it would
+  // write without waiting for more input (a short lookup pipeline, a batch) writes
+  // them now, so that events and bad lines keep their order (and --on-error fail
+  // names the first bad line).
+  virtual Status before_bad_line(Emitter& /*out*/) { return {}; }
 
   // Kafka input (DESIGN.md, "Delivery"). True when events handed to the stage may
   // not be reflected in its output yet (open windows, held events): their input

@@ -75,6 +75,39 @@ struct Held {
   size_t key_offset = 0;  // origin.key in the arena
 };
 
+// One table's lookup for an event in the lookup pipeline (below).
+struct Lookup {
+  enum State : uint8_t { kMissingKey, kBadKey, kKey } state = kMissingKey;
+  std::string key;  // kKey: the key text; kBadKey: the reason
+  uint64_t hash = 0;
+  Table::Row row = nullptr;  // after resolve: the candidate row, not yet confirmed
+};
+
+// An event between arriving and being written, in the lookup pipeline.
+struct Pending {
+  std::string raw;  // the line and SIMDJSON_PADDING bytes
+  size_t size = 0;
+  std::string source;
+  uint64_t line = 0;
+  bool kafka = false;
+  json::KafkaOrigin origin;
+  std::string kafka_key;
+  std::vector<Lookup> lookups;  // one per table
+  bool resolved = false;
+  bool bad_key = false;  // a bad event: the pipeline is drained through it at once
+};
+
+// File and Kafka tables look rows up in a software pipeline three events deep, so
+// the two cache misses of a lookup in a big table (its slot, then its row) overlap
+// the work on other events instead of stalling: an event's key is hashed and its slot
+// prefetched when it arrives; at the next event the candidate row is found and
+// prefetched; at the one after, the row is confirmed and the event written. The
+// pipeline is drained (in order) before a control line, when the input pauses,
+// before a table changes (a Kafka update, a reload), every kDrainEvery events (a
+// point where Kafka offsets may be committed) and at the end.
+constexpr size_t kPipelineDepth = 3;
+constexpr uint64_t kDrainEvery = 4096;
+
 class EnrichStage final : public pipeline::Stage {
  public:
   EnrichStage(EnrichOptions options, std::vector<std::unique_ptr<TableState>> tables)
@@ -86,6 +119,8 @@ class EnrichStage final : public pipeline::Stage {
       if (t->opt.reload) reloading_.push_back(t.get());
     }
     next_check_ = clock_->mono_ns();
+    pipelined_ = redis_.empty() && options_.pipeline;
+    for (auto& p : ring_) p.lookups.resize(tables_.size());
   }
 
   ~EnrichStage() override {
@@ -95,24 +130,27 @@ class EnrichStage final : public pipeline::Stage {
   }
 
   Status on_event(json::Event& event, pipeline::Emitter& out) override {
-    if (auto st = maintain(false); !st) return st;
-    if (redis_.empty()) return enrich(event, out, 0);
+    if (auto st = maintain(false, out); !st) return st;
+    if (pipelined_) return pipeline(event, out);
+    if (redis_.empty()) return enrich(event, out, nullptr, 0);
     return hold(event, out);
   }
 
   Status on_control(std::string_view line, pipeline::Emitter& out) override {
-    if (auto st = flush_batch(out); !st) return st;
+    if (auto st = flush(out); !st) return st;
     return out.emit_control(line);
   }
 
   Status on_idle(pipeline::Emitter& out) override {
-    if (auto st = maintain(true); !st) return st;
-    return flush_batch(out);
+    if (auto st = flush(out); !st) return st;
+    return maintain(true, out);
   }
 
-  Status on_finish(pipeline::Emitter& out) override { return flush_batch(out); }
+  Status on_finish(pipeline::Emitter& out) override { return flush(out); }
 
-  bool holds_events() const override { return !redis_.empty(); }
+  Status before_bad_line(pipeline::Emitter& out) override { return flush(out); }
+
+  bool holds_events() const override { return !redis_.empty() || pipelined_; }
 
   Status on_end(pipeline::RunReport& report, pipeline::Outcome) override {
     for (auto& t : tables_) {
@@ -153,16 +191,22 @@ class EnrichStage final : public pipeline::Stage {
   }
 
  private:
-  // Kafka updates (every event), file reloads (every reload_every).
-  Status maintain(bool idle) {
+  // Kafka updates (every event), file reloads (every reload_every). Events in the
+  // lookup pipeline are written first: their rows must not change under them.
+  Status maintain(bool idle, pipeline::Emitter& out) {
     for (auto* t : kafka_) {
+      if (!t->kafka->has_pending()) continue;
+      if (auto st = drain(out); !st) return st;
       if (auto st = t->kafka->apply_pending(); !st) return st;
     }
     if (reloading_.empty()) return {};
     if (!idle && ++since_check_ < 1024) return {};
     since_check_ = 0;
     for (auto* t : reloading_) {
-      if (t->reload && t->reload->done.load(std::memory_order_acquire)) finish_reload(*t);
+      if (t->reload && t->reload->done.load(std::memory_order_acquire)) {
+        if (auto st = drain(out); !st) return st;
+        finish_reload(*t);
+      }
     }
     const int64_t now = clock_->mono_ns();
     if (now < next_check_) return {};
@@ -225,10 +269,11 @@ class EnrichStage final : public pipeline::Stage {
   }
 
   // Adds the fields of table `t` for this event, or applies --missing. Sets `done`
-  // when the event was dropped or rejected. A Redis table's row (or nullptr) and key
-  // were looked up for the batch.
+  // when the event was dropped or rejected. `lookup` is the pipeline's (null: look
+  // the key up now); a Redis table's row (or nullptr) and key were looked up for the
+  // batch.
   Status add_table(TableState& t, json::Event& event, pipeline::Emitter& out, bool& done,
-                   const enrich::RedisRow* redis_row, std::string_view key) {
+                   const Lookup* lookup, const enrich::RedisRow* redis_row, std::string_view key) {
     bool found_row = false;
     if (t.kind == TableState::Kind::kRedis) {
       if (redis_row && redis_row->found) {
@@ -238,20 +283,33 @@ class EnrichStage final : public pipeline::Stage {
         found_row = true;
       }
     } else {
-      std::string_view k;
-      auto got = event_key(event, t.on, k);
-      if (!got) {
-        done = true;
-        return out.reject(event, t.reason_prefix + got.error().message);
-      }
-      if (*got == json::Found::kYes) {
-        key = k;
-        const Table* table = t.lookup_table();
-        if (auto row = table->find(k)) {
-          append_sep();
-          table->append_members(members_, row, keys_);
-          found_row = true;
+      const Table* table = t.lookup_table();
+      Table::Row row = nullptr;
+      if (lookup) {
+        if (lookup->state == Lookup::kBadKey) {
+          done = true;
+          return out.reject(event, t.reason_prefix + lookup->key);
         }
+        if (lookup->state == Lookup::kKey) {
+          key = lookup->key;
+          row = lookup->row && table->has_key(lookup->row, key) ? lookup->row : table->find(key);
+        }
+      } else {
+        std::string_view k;
+        auto got = event_key(event, t.on, k);
+        if (!got) {
+          done = true;
+          return out.reject(event, t.reason_prefix + got.error().message);
+        }
+        if (*got == json::Found::kYes) {
+          key = k;
+          row = table->find(k);
+        }
+      }
+      if (row) {
+        append_sep();
+        table->append_members(members_, row, keys_);
+        found_row = true;
       }
     }
     if (found_row) {
@@ -290,12 +348,15 @@ class EnrichStage final : public pipeline::Stage {
     if (!members_.empty()) members_.push_back(',');
   }
 
-  // Enriches one event; `batch_index` picks the Redis rows of a held event.
-  Status enrich(json::Event& event, pipeline::Emitter& out, size_t batch_index) {
+  // Enriches one event. `pending` holds its lookups when it went through the lookup
+  // pipeline; `batch_index` picks the Redis rows of an event held for a batch.
+  Status enrich(json::Event& event, pipeline::Emitter& out, const Pending* pending,
+                size_t batch_index) {
     members_.clear();
     keys_.clear();
     size_t r = 0;
-    for (auto& t : tables_) {
+    for (size_t k = 0; k < tables_.size(); ++k) {
+      auto& t = tables_[k];
       bool done = false;
       const enrich::RedisRow* row = nullptr;
       std::string_view key{};
@@ -308,7 +369,8 @@ class EnrichStage final : public pipeline::Stage {
         row = redis_rows_[slot];
         if (!redis_key_[slot].empty()) key = redis_key_[slot];
       }
-      if (auto st = add_table(*t, event, out, done, row, key); !st || done) return st;
+      const Lookup* lookup = pending ? &pending->lookups[k] : nullptr;
+      if (auto st = add_table(*t, event, out, done, lookup, row, key); !st || done) return st;
     }
     if (members_.empty()) return out.emit(event.raw());
     std::string& buf = out.line_buffer();
@@ -318,6 +380,102 @@ class EnrichStage final : public pipeline::Stage {
       return out.reject(event, st.error().message);
     }
     return out.end_line();
+  }
+
+  // The lookup pipeline (see kPipelineDepth).
+  Status pipeline(json::Event& event, pipeline::Emitter& out) {
+    Pending& p = ring_[(start_ + count_) % kPipelineDepth];
+    prepare(p, event);
+    ++count_;
+    if (p.bad_key) return flush(out);  // written (rejected) in order, now
+    if (count_ >= 2) resolve(ring_[(start_ + count_ - 2) % kPipelineDepth]);
+    if (count_ == kPipelineDepth) {
+      Status st = finish(ring_[start_], out);
+      start_ = (start_ + 1) % kPipelineDepth;
+      --count_;
+      if (!st) return st;
+    }
+    if (++since_drain_ >= kDrainEvery) return flush(out);
+    return {};
+  }
+
+  // Copies the event and its key texts; prefetches the keys' slots.
+  void prepare(Pending& p, json::Event& event) {
+    p.raw.assign(event.raw());
+    p.size = event.raw().size();
+    p.raw.append(simdjson::SIMDJSON_PADDING, ' ');
+    p.source.assign(event.source());
+    p.line = event.line();
+    p.kafka = event.kafka() != nullptr;
+    if (p.kafka) {
+      p.origin = *event.kafka();
+      p.kafka_key.assign(p.origin.key);
+    }
+    p.resolved = false;
+    p.bad_key = false;
+    for (size_t k = 0; k < tables_.size(); ++k) {
+      Lookup& l = p.lookups[k];
+      l.row = nullptr;
+      std::string_view key;
+      auto got = event_key(event, tables_[k]->on, key);
+      if (!got) {
+        l.state = Lookup::kBadKey;
+        l.key = got.error().message;
+        p.bad_key = true;
+      } else if (*got == json::Found::kMissing) {
+        l.state = Lookup::kMissingKey;
+      } else {
+        l.state = Lookup::kKey;
+        l.key.assign(key);
+        l.hash = Table::hash_of(l.key);
+        tables_[k]->lookup_table()->prefetch_slot(l.hash);
+      }
+    }
+  }
+
+  // Finds the candidate rows (the slots are in cache by now) and prefetches them.
+  void resolve(Pending& p) {
+    if (p.resolved) return;
+    p.resolved = true;
+    for (size_t k = 0; k < tables_.size(); ++k) {
+      Lookup& l = p.lookups[k];
+      if (l.state == Lookup::kKey) l.row = tables_[k]->lookup_table()->candidate(l.hash);
+    }
+  }
+
+  Status finish(Pending& p, pipeline::Emitter& out) {
+    resolve(p);
+    held_event_.reset(std::string_view(p.raw.data(), p.size), p.source, p.line);
+    if (p.kafka) {
+      held_origin_ = p.origin;
+      held_origin_.key = p.kafka_key;
+      held_event_.set_kafka(&held_origin_);
+    }
+    return enrich(held_event_, out, &p, 0);
+  }
+
+  // Writes every event in the lookup pipeline, in order.
+  Status drain(pipeline::Emitter& out) {
+    while (count_ > 0) {
+      Status st = finish(ring_[start_], out);
+      start_ = (start_ + 1) % kPipelineDepth;
+      --count_;
+      if (!st) return st;
+    }
+    return {};
+  }
+
+  // Writes everything held (the pipeline, a Redis batch): a point where the Kafka
+  // offsets of what was read may be committed.
+  Status flush(pipeline::Emitter& out) {
+    since_drain_ = 0;
+    if (pipelined_) {
+      if (count_ == 0) return {};
+      if (auto st = drain(out); !st) return st;
+      out.checkpointed();
+      return {};
+    }
+    return flush_batch(out);
   }
 
   // Redis: keeps the event until its batch is looked up.
@@ -415,7 +573,7 @@ class EnrichStage final : public pipeline::Stage {
     Status result;
     for (size_t i = 0; i < n && result; ++i) {
       point_at(held_[i]);
-      result = enrich(held_event_, out, i);
+      result = enrich(held_event_, out, nullptr, i);
     }
     held_.clear();
     arena_.clear();
@@ -427,6 +585,10 @@ class EnrichStage final : public pipeline::Stage {
 
   EnrichOptions options_;
   std::vector<std::unique_ptr<TableState>> tables_;
+  bool pipelined_ = false;
+  Pending ring_[kPipelineDepth];
+  size_t start_ = 0, count_ = 0;
+  uint64_t since_drain_ = 0;
   std::vector<TableState*> redis_, kafka_, reloading_;
   time::Clock* clock_ = nullptr;
   int64_t next_check_ = 0;

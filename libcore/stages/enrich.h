@@ -70,6 +70,9 @@ struct EnrichOptions {
   std::vector<EnrichTableOptions> tables;
   size_t batch = 512;          // Redis: events per pipelined round trip
   bool fail_on_error = false;  // --on-error fail: a lost Redis ends the run (exit 3)
+  // File and Kafka tables: overlap lookups in a short pipeline of events (which the
+  // stage then holds: not with --exactly-once).
+  bool pipeline = true;
   kafka::KafkaOptions kafka;
   time::Clock* clock = nullptr;  // default: the system clock
 };

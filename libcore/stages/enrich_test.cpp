@@ -50,7 +50,7 @@ Outcome run(const TempDir& dir, const std::string& input, EnrichOptions opt) {
   return o;
 }
 
-EnrichTableOptions table(std::string spec, std::string on) {
+EnrichTableOptions table_opt(std::string spec, std::string on = "user_id") {
   EnrichTableOptions t;
   t.spec = std::move(spec);
   t.event_field = std::move(on);
@@ -63,7 +63,7 @@ TEST_CASE("enrich: matched rows are spliced in, the rest of the line kept byte f
   TempDir dir;
   EnrichOptions opt;
   opt.tables.push_back(
-      table(dir.file("users.csv", "user_id,tier,age\nu1,gold,34\nu2,free,19\n"), "user_id"));
+      table_opt(dir.file("users.csv", "user_id,tier,age\nu1,gold,34\nu2,free,19\n"), "user_id"));
   auto o = run(dir,
                "{ \"user_id\" : \"u1\", \"amount\": 1.50 }\n"
                "{\"user_id\":\"u9\"}\n"
@@ -82,7 +82,7 @@ TEST_CASE("enrich: matched rows are spliced in, the rest of the line kept byte f
 TEST_CASE("enrich: keys compare as text; --on names the table's column") {
   TempDir dir;
   EnrichOptions opt;
-  auto t = table(
+  auto t = table_opt(
       dir.file("p.jsonl", "{\"id\":7,\"name\":\"cap\"}\n{\"id\":\"x\\\"y\",\"name\":\"q\"}\n"),
       "item.sku");
   t.table_field = "id";
@@ -108,7 +108,7 @@ TEST_CASE("enrich: --missing keep, drop, reject and default") {
       "{\"user_id\":null}\n";
   auto with = [&](Missing m, std::string def = "") {
     EnrichOptions opt;
-    auto t = table(users, "user_id");
+    auto t = table_opt(users, "user_id");
     t.missing = m;
     t.default_json = std::move(def);
     t.placement.prefix = "u_";
@@ -140,8 +140,8 @@ TEST_CASE("enrich: --missing keep, drop, reject and default") {
 TEST_CASE("enrich: several tables add their fields in order; a container key is a bad event") {
   TempDir dir;
   EnrichOptions opt;
-  opt.tables.push_back(table(dir.file("users.csv", "user_id,tier\nu1,gold\n"), "user_id"));
-  auto p = table(dir.file("products.tsv", "sku\tcat\nA\tshoes\n"), "sku");
+  opt.tables.push_back(table_opt(dir.file("users.csv", "user_id,tier\nu1,gold\n"), "user_id"));
+  auto p = table_opt(dir.file("products.tsv", "sku\tcat\nA\tshoes\n"), "sku");
   p.placement.into = "product";
   opt.tables.push_back(p);
   auto o =
@@ -158,7 +158,7 @@ TEST_CASE("enrich: a changed file is reloaded aside and swapped in; a broken one
   const std::string path = dir.file("users.csv", "user_id,tier\nu1,gold\n");
   ev::time::ManualClock clock(0);
   EnrichOptions opt;
-  auto t = table(path, "user_id");
+  auto t = table_opt(path, "user_id");
   t.reload = true;
   opt.tables.push_back(t);
   opt.clock = &clock;
@@ -207,6 +207,7 @@ TEST_CASE("enrich: a changed file is reloaded aside and swapped in; a broken one
   std::filesystem::rename(dir.file("bad.csv", "user_id,tier\nu1,\"open\n"), path);
   settle();
   feed();
+  REQUIRE((*stage)->on_finish(sink));  // writes what the lookup pipeline holds
   CHECK(sink.lines ==
         "{\"user_id\":\"u1\",\"tier\":\"gold\"}\n{\"user_id\":\"u1\",\"tier\":\"plus\"}\n"
         "{\"user_id\":\"u1\",\"tier\":\"plus\"}\n");
@@ -233,25 +234,25 @@ TEST_CASE("enrich: option checks") {
   };
   CHECK(fails({}) == "no --table given");
   EnrichOptions both;
-  auto t = table(users, "user_id");
+  auto t = table_opt(users, "user_id");
   t.placement = {"u", "p_"};
   both.tables.push_back(t);
   CHECK(fails(both) == "table users: --into and --prefix exclude each other");
   EnrichOptions twice;
-  twice.tables.push_back(table(users, "user_id"));
-  twice.tables.push_back(table(users, "user_id"));
+  twice.tables.push_back(table_opt(users, "user_id"));
+  twice.tables.push_back(table_opt(users, "user_id"));
   CHECK(fails(twice) == "two tables are named users; give one --name");
   EnrichOptions no_on;
-  no_on.tables.push_back(table(users, ""));
+  no_on.tables.push_back(table_opt(users, ""));
   CHECK(fails(no_on) == "table users: --on FIELD is needed");
   EnrichOptions bad_default;
-  auto d = table(users, "user_id");
+  auto d = table_opt(users, "user_id");
   d.missing = Missing::kDefault;
   d.default_json = "[1]";
   bad_default.tables.push_back(d);
   CHECK(fails(bad_default).starts_with("--missing default=[1]: not a JSON object"));
   EnrichOptions broken;
-  broken.tables.push_back(table(dir.file("b.csv", "user_id,x\n1\n"), "user_id"));
+  broken.tables.push_back(table_opt(dir.file("b.csv", "user_id,x\n1\n"), "user_id"));
   CHECK(fails(broken).find("b.csv:2: 1 fields where the header has 2") != std::string::npos);
 }
 
@@ -290,4 +291,56 @@ TEST_CASE("enrich: table options follow their --table on the command line") {
   CHECK(ev::stages::default_table_name("data/users.csv.zst") == "users");
   CHECK(ev::stages::default_table_name("kafka://h:1/profiles") == "profiles");
   CHECK(ev::stages::default_table_name("redis://h:6379") == "redis");
+}
+
+TEST_CASE("enrich: events, drops and bad lines keep their order through the lookup pipeline") {
+  TempDir dir;
+  std::string table = "user_id,n\n";
+  for (int i = 0; i < 5000; i += 2)
+    table += "u" + std::to_string(i) + "," + std::to_string(i) + "\n";
+  const std::string users = dir.file("users.csv", table);
+  std::string input, want, want_rejects;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    if (i % 97 == 5) {
+      input += "not json\n";
+      want_rejects += std::to_string(i + 1) + ",";
+    } else if (i % 89 == 7) {
+      input += "{\"user_id\":{\"x\":1}}\n";
+      want_rejects += std::to_string(i + 1) + ",";
+    } else if (i % 2 == 1) {
+      input += "{\"user_id\":\"" + id + "\"}\n";
+      want_rejects += std::to_string(i + 1) + ",";  // no row: --missing reject
+    } else {
+      input += "{\"user_id\":\"" + id + "\"}\n";
+      want += "{\"user_id\":\"" + id + "\",\"n\":" + std::to_string(i) + "}\n";
+    }
+  }
+  EnrichOptions opt;
+  auto t = table_opt(users);
+  t.missing = Missing::kReject;
+  opt.tables.push_back(t);
+  auto o = run(dir, input, opt);
+  REQUIRE(o.end.has_value());
+  CHECK(o.out == want);
+  std::string got_rejects;
+  for (size_t p = o.rejects.find("\"line\":"); p != std::string::npos;
+       p = o.rejects.find("\"line\":", p + 1)) {
+    got_rejects += o.rejects.substr(p + 7, o.rejects.find(',', p) - p - 7) + ",";
+  }
+  CHECK(got_rejects == want_rejects);
+  // --on-error fail stops at the first bad event, a row-less one before a bad line.
+  ev::pipeline::RunOptions ro;
+  ro.program = "ev-enrich";
+  ro.inputs.push_back(
+      dir.file("two.jsonl", "{\"user_id\":\"u0\"}\n{\"user_id\":\"u1\"}\nnot json\n"));
+  ro.output = dir.at("two.out");
+  ro.on_error = ev::pipeline::OnError::kFail;
+  ev::pipeline::RunReport report;
+  auto stage = ev::stages::make_enrich(opt);
+  REQUIRE(stage);
+  auto end = ev::pipeline::run(ro, **stage, report);
+  REQUIRE_FALSE(end);
+  CHECK(end.error().to_string().find("two.jsonl:2: table users: no row for user_id") !=
+        std::string::npos);
 }

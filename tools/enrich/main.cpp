@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     opt.tables = std::move(tables);
     opt.kafka = run.kafka;
     opt.fail_on_error = run.on_error == ev::pipeline::OnError::kFail;
+    opt.pipeline = !run.kafka.exactly_once;
     auto stage = ev::stages::make_enrich(std::move(opt));
     if (!stage) return std::unexpected(stage.error());
     return ev::cli::StageSetup{std::move(*stage), nullptr};
