@@ -13,29 +13,43 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// Cells of one record as views: into the record itself, or, for cells that needed
+// decoding (quotes, TSV escapes), into `decoded`, which is reserved up front so the
+// views stay valid. Reused across records: no allocation once warm.
+struct Cells {
+  std::vector<std::string_view> views;
+  std::string decoded;
+
+  void reset(size_t record_size) {
+    views.clear();
+    decoded.clear();
+    if (decoded.capacity() < record_size) decoded.reserve(record_size * 2);
+  }
+};
+
 // Splits one CSV record (RFC 4180) into cells; `record` may hold newlines inside
 // quotes. False when a quote is left open (the caller joins the next line).
-bool split_csv(std::string_view record, std::vector<std::string>& cells, std::string& why) {
-  cells.clear();
-  std::string cell;
+bool split_csv(std::string_view record, Cells& cells, std::string& why) {
+  cells.reset(record.size());
   size_t i = 0;
   for (;;) {
-    cell.clear();
     if (i < record.size() && record[i] == '"') {
       ++i;
+      const size_t start = cells.decoded.size();
       for (;;) {
         if (i >= record.size()) return false;
-        if (record[i] == '"') {
-          if (i + 1 < record.size() && record[i + 1] == '"') {
-            cell.push_back('"');
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
+        const size_t q = record.find('"', i);
+        if (q == std::string_view::npos) return false;
+        cells.decoded.append(record.substr(i, q - i));
+        if (q + 1 < record.size() && record[q + 1] == '"') {
+          cells.decoded.push_back('"');
+          i = q + 2;
+          continue;
         }
-        cell.push_back(record[i++]);
+        i = q + 1;
+        break;
       }
+      cells.views.push_back(std::string_view(cells.decoded).substr(start));
       if (i < record.size() && record[i] != ',') {
         why = "text after a closing quote";
         return true;
@@ -43,40 +57,45 @@ bool split_csv(std::string_view record, std::vector<std::string>& cells, std::st
     } else {
       size_t end = record.find(',', i);
       if (end == std::string_view::npos) end = record.size();
-      cell.assign(record.substr(i, end - i));
-      if (cell.find('"') != std::string::npos) {
+      const std::string_view cell = record.substr(i, end - i);
+      if (cell.find('"') != std::string_view::npos) {
         why = "quote inside an unquoted field";
         return true;
       }
+      cells.views.push_back(cell);
       i = end;
     }
-    cells.push_back(cell);
     if (i >= record.size()) return true;
     ++i;  // the comma
   }
 }
 
-void split_tsv(std::string_view line, std::vector<std::string>& cells) {
-  cells.clear();
+void split_tsv(std::string_view line, Cells& cells) {
+  cells.reset(line.size());
   size_t i = 0;
   for (;;) {
     size_t end = line.find('\t', i);
     if (end == std::string_view::npos) end = line.size();
-    std::string cell;
-    for (size_t k = i; k < end; ++k) {
-      char c = line[k];
-      if (c == '\\' && k + 1 < end) {
-        char n = line[k + 1];
-        char d = n == 't' ? '\t' : n == 'n' ? '\n' : n == 'r' ? '\r' : n == '\\' ? '\\' : 0;
-        if (d != 0) {
-          cell.push_back(d);
-          ++k;
-          continue;
+    const std::string_view raw = line.substr(i, end - i);
+    if (raw.find('\\') == std::string_view::npos) {
+      cells.views.push_back(raw);
+    } else {
+      const size_t start = cells.decoded.size();
+      for (size_t k = 0; k < raw.size(); ++k) {
+        char c = raw[k];
+        if (c == '\\' && k + 1 < raw.size()) {
+          char n = raw[k + 1];
+          char d = n == 't' ? '\t' : n == 'n' ? '\n' : n == 'r' ? '\r' : n == '\\' ? '\\' : 0;
+          if (d != 0) {
+            cells.decoded.push_back(d);
+            ++k;
+            continue;
+          }
         }
+        cells.decoded.push_back(c);
       }
-      cell.push_back(c);
+      cells.views.push_back(std::string_view(cells.decoded).substr(start));
     }
-    cells.push_back(std::move(cell));
     if (end >= line.size()) return;
     i = end + 1;
   }
@@ -89,15 +108,22 @@ std::unexpected<Error> too_many(const FileTableOptions& o) {
 Result<LoadedTable> load_delimited(io::LineReader& reader, const FileTableOptions& o, bool tsv,
                                    const Selection& selection) {
   LoadedTable loaded{std::make_unique<Table>(o.placement), 0};
-  std::vector<std::string> header, cells;
+  std::vector<std::string> header;
+  Cells cells;
   std::string record, why, values;
+  std::vector<size_t> ends;
   std::vector<Field> fields;
   std::vector<std::pair<int, size_t>> order;  // rank, column
   size_t key_col = SIZE_MAX;
   uint64_t start_line = 0, last_line = 0;
   bool have_header = false;
+  bool joined = false;
   io::Line line;
   for (;;) {
+    if (joined) {
+      record.clear();
+      joined = false;
+    }
     auto got = reader.next(line);
     if (!got) return std::unexpected(got.error());
     if (!*got) {
@@ -115,23 +141,28 @@ Result<LoadedTable> load_delimited(io::LineReader& reader, const FileTableOption
     if (tsv) {
       start_line = line.number;
       split_tsv(line.text, cells);
-    } else {
-      if (record.empty()) {
-        start_line = line.number;
-      } else {
-        // Skipped blank lines inside quotes were newlines of the field.
-        record.append(line.number - last_line, '\n');
+    } else if (record.empty()) {
+      // The common case: a record on one line, split in place.
+      start_line = line.number;
+      complete = split_csv(line.text, cells, why);
+      if (!complete) {
+        record.assign(line.text);
+        last_line = line.number;
+        continue;
       }
+    } else {
+      // Skipped blank lines inside quotes were newlines of the field.
+      record.append(line.number - last_line, '\n');
       record.append(line.text);
       last_line = line.number;
       complete = split_csv(record, cells, why);
       if (!complete) continue;
-      record.clear();
+      joined = true;  // the cells point into `record`: cleared after this row
     }
-    const std::string where = o.path + ":" + std::to_string(start_line);
-    if (!why.empty()) return data_error(why, where);
+    auto where = [&] { return o.path + ":" + std::to_string(start_line); };
+    if (!why.empty()) return data_error(why, where());
     if (!have_header) {
-      header = cells;
+      header.assign(cells.views.begin(), cells.views.end());
       have_header = true;
       for (size_t c = 0; c < header.size(); ++c) {
         if (header[c] == o.key_field) key_col = c;
@@ -139,20 +170,20 @@ Result<LoadedTable> load_delimited(io::LineReader& reader, const FileTableOption
         if (r >= 0) order.emplace_back(r, c);
       }
       if (key_col == SIZE_MAX) {
-        return data_error("no column named " + o.key_field + " in the header", where);
+        return data_error("no column named " + o.key_field + " in the header", where());
       }
       std::sort(order.begin(), order.end());
       continue;
     }
-    if (cells.size() != header.size()) {
-      return data_error(std::to_string(cells.size()) + " fields where the header has " +
+    if (cells.views.size() != header.size()) {
+      return data_error(std::to_string(cells.views.size()) + " fields where the header has " +
                             std::to_string(header.size()),
-                        where);
+                        where());
     }
     values.clear();
-    std::vector<size_t> ends;
+    ends.clear();
     for (auto [rank, c] : order) {
-      append_cell_json(values, cells[c]);
+      append_cell_json(values, cells.views[c]);
       ends.push_back(values.size());
     }
     fields.clear();
@@ -162,7 +193,7 @@ Result<LoadedTable> load_delimited(io::LineReader& reader, const FileTableOption
           Field{header[order[k].second], std::string_view(values).substr(begin, ends[k] - begin)});
       begin = ends[k];
     }
-    if (loaded.table->put(cells[key_col], fields)) ++loaded.duplicates;
+    if (loaded.table->put(cells.views[key_col], fields)) ++loaded.duplicates;
     if (o.max_rows != 0 && loaded.table->rows() > o.max_rows) return too_many(o);
   }
   if (!have_header) return data_error("no header row", o.path);

@@ -209,13 +209,23 @@ void Table::new_block(size_t min_size) {
 }
 
 uint32_t Table::shape_of(std::span<const Field> fields) {
+  // Rows of a file mostly share one shape: try the last one first.
+  if (last_shape_ < shapes_.size()) {
+    const Shape& last = *shapes_[last_shape_];
+    const size_t skip = placement_.into.empty() ? placement_.prefix.size() : 0;
+    bool same = last.names.size() == fields.size();
+    for (size_t i = 0; same && i < fields.size(); ++i) {
+      same = std::string_view(last.names[i]).substr(skip) == fields[i].name;
+    }
+    if (same) return last_shape_;
+  }
   scratch_.clear();
   for (const Field& f : fields) {
     scratch_.append(f.name);
     scratch_.push_back('\0');
   }
   auto it = shape_index_.find(scratch_);
-  if (it != shape_index_.end()) return it->second;
+  if (it != shape_index_.end()) return last_shape_ = it->second;
   auto shape = std::make_unique<Shape>();
   const bool nested = !placement_.into.empty();
   for (const Field& f : fields) {
@@ -229,7 +239,7 @@ uint32_t Table::shape_of(std::span<const Field> fields) {
   uint32_t id = static_cast<uint32_t>(shapes_.size());
   shapes_.push_back(std::move(shape));
   shape_index_.emplace(scratch_, id);
-  return id;
+  return last_shape_ = id;
 }
 
 uint64_t Table::store(std::string_view key, uint32_t shape, std::span<const Field> fields) {

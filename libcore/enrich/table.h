@@ -145,6 +145,7 @@ class Table {
   std::string into_rendered_;  // "\"user\":{"
   std::vector<std::unique_ptr<Shape>> shapes_;
   std::unordered_map<std::string, uint32_t> shape_index_;  // names joined by NUL -> shape
+  uint32_t last_shape_ = UINT32_MAX;
   struct Block {
     uint8_t* data = nullptr;
     size_t size = 0;

@@ -1,5 +1,6 @@
 #include "libcore/json/splice.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #if defined(__SSE2__)
@@ -14,33 +15,69 @@ namespace {
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// Might `raw` hold one of `keys` as a member? False only when it certainly does not:
-// no key between quotes ("key") and no backslash (a key spelled with escapes).
-// Requires: `raw` is followed by SIMDJSON_PADDING readable bytes. A cheap pre-check without
-// allocating: one pass finding quotes (32 bytes at a time with AVX2), and a comparison of
-// the two bytes after each quote with each key's first two (or its one byte and the
-// closing quote) before comparing the whole key. Matches inside string values are
-// possible; the caller then takes the exact path.
-bool may_hold_keys(std::string_view raw, std::span<const std::string_view> keys) {
-  if (keys.empty()) return false;
-  struct Probe {
-    uint16_t two;
-    const char* key;
-    size_t size;
-  };
-  constexpr size_t kMaxProbes = 16;
-  if (keys.size() > kMaxProbes) {  // sixteen at a time
-    return may_hold_keys(raw, keys.first(kMaxProbes)) ||
-           may_hold_keys(raw, keys.subspan(kMaxProbes));
-  }
-  Probe probes[kMaxProbes];  // NOLINT: only the first `count` are set
+// The probes of up to 16 keys, prepared once for many lines: each key's first two
+// bytes (or its one byte and the closing quote), and nibble tables classifying bytes
+// as some key's first or second byte (pshufb lookups; exact for up to 8 distinct
+// bytes, a superset beyond).
+constexpr size_t kMaxProbes = 16;
+struct Probes {
+  std::string joined;  // the keys back to back: a copy, to recognize them next time
+  size_t sizes[kMaxProbes] = {};
+  uint16_t two[kMaxProbes] = {};
   size_t count = 0;
+  bool has_empty = false;
+  alignas(32) uint8_t tables[4][32] = {};  // first lo/hi, second lo/hi (both lanes)
+};
+
+void build_probes(Probes& p, std::span<const std::string_view> keys) {
+  p.joined.clear();
+  p.count = 0;
+  p.has_empty = false;
+  std::memset(p.tables, 0, sizeof p.tables);
+  auto add = [&](int which, unsigned char c, size_t slot) {
+    const uint8_t bit = static_cast<uint8_t>(1u << (slot % 8));
+    for (int lane = 0; lane < 32; lane += 16) {
+      p.tables[2 * which][lane + (c & 0x0f)] |= bit;
+      p.tables[2 * which + 1][lane + (c >> 4)] |= bit;
+    }
+  };
   for (auto k : keys) {
-    if (k.empty()) return true;
+    p.joined.append(k);
+    p.sizes[p.count] = k.size();
+    if (k.empty()) {
+      p.has_empty = true;
+      p.two[p.count++] = 0;
+      continue;
+    }
+    const unsigned char first = static_cast<unsigned char>(k[0]);
     const unsigned char second = k.size() > 1 ? static_cast<unsigned char>(k[1]) : '"';
-    probes[count++] = Probe{static_cast<uint16_t>(static_cast<unsigned char>(k[0]) | (second << 8)),
-                            k.data(), k.size()};
+    p.two[p.count] = static_cast<uint16_t>(first | (second << 8));
+    add(0, first, p.count);
+    add(1, second, p.count);
+    ++p.count;
   }
+}
+
+bool same_keys(const Probes& p, std::span<const std::string_view> keys) {
+  if (p.count != keys.size()) return false;
+  // Keys are short: a byte loop beats a call to memcmp per key.
+  const char* at = p.joined.data();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string_view k = keys[i];
+    if (p.sizes[i] != k.size()) return false;
+    for (size_t j = 0; j < k.size(); ++j) {
+      if (at[j] != k[j]) return false;
+    }
+    at += k.size();
+  }
+  return true;
+}
+
+// Might `raw` hold one of the probed keys as a member? False only when it certainly
+// does not: no key between quotes ("key") and no backslash (a key spelled with
+// escapes). Requires: `raw` is followed by SIMDJSON_PADDING readable bytes.
+bool scan(std::string_view raw, const Probes& p) {
+  if (p.has_empty) return true;  // "" is rare: the exact path decides
   const char* data = raw.data();
   const size_t n = raw.size();
   auto check = [&](size_t q) {
@@ -48,49 +85,37 @@ bool may_hold_keys(std::string_view raw, std::span<const std::string_view> keys)
     if (b + 1 >= n) return false;
     uint16_t two;
     std::memcpy(&two, data + b, 2);
-    for (size_t i = 0; i < count; ++i) {
-      const auto& p = probes[i];
-      if (p.two == two && b + p.size < n && data[b + p.size] == '"' &&
-          std::memcmp(data + b, p.key, p.size) == 0) {
+    size_t off = 0;
+    for (size_t i = 0; i < p.count; ++i) {
+      const size_t size = p.sizes[i];
+      if (p.two[i] == two && b + size < n && data[b + size] == '"' &&
+          std::memcmp(data + b, p.joined.data() + off, size) == 0) {
         return true;
       }
+      off += size;
     }
     return false;
   };
   size_t i = 0;
 #if defined(__AVX2__)
   // Candidates without a scalar step per quote: a quote at j, a byte at j+1 that
-  // starts some key and a byte at j+2 that is some key's second, each tested for all
-  // keys at once by nibble lookups (pshufb; exact for up to 8 distinct bytes, a
-  // superset beyond), with three overlapping loads per 32 bytes.
-  alignas(32) uint8_t tables[4][32] = {};  // first lo/hi, second lo/hi (both lanes)
-  auto add = [&](int which, unsigned char c, int slot) {
-    const uint8_t bit = static_cast<uint8_t>(1u << (slot % 8));
-    for (int lane = 0; lane < 32; lane += 16) {
-      tables[2 * which][lane + (c & 0x0f)] |= bit;
-      tables[2 * which + 1][lane + (c >> 4)] |= bit;
-    }
-  };
-  for (size_t k = 0; k < count; ++k) {
-    add(0, static_cast<unsigned char>(probes[k].two & 0xff), static_cast<int>(k));
-    add(1, static_cast<unsigned char>(probes[k].two >> 8), static_cast<int>(k));
-  }
-  const __m256i first_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(tables[0]));
-  const __m256i first_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(tables[1]));
-  const __m256i second_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(tables[2]));
-  const __m256i second_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(tables[3]));
+  // starts some key and a byte at j+2 that is some key's second, with three
+  // overlapping loads per 32 bytes. The last block may read into the padding; the
+  // positions past the line are masked off.
+  const __m256i first_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.tables[0]));
+  const __m256i first_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.tables[1]));
+  const __m256i second_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.tables[2]));
+  const __m256i second_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.tables[3]));
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   const __m256i zero = _mm256_setzero_si256();
   const __m256i quote32 = _mm256_set1_epi8('"');
+  const __m256i backslash32 = _mm256_set1_epi8('\\');
   auto members = [&](__m256i v, __m256i lo_tbl, __m256i hi_tbl) {
     __m256i lo = _mm256_shuffle_epi8(lo_tbl, _mm256_and_si256(v, nibble));
     __m256i hi = _mm256_shuffle_epi8(hi_tbl, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
     return ~static_cast<uint32_t>(
         _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), zero)));
   };
-  // `raw` is followed by SIMDJSON_PADDING readable bytes: the last block may read
-  // past its end, and the positions past it are masked off.
-  const __m256i backslash32 = _mm256_set1_epi8('\\');
   for (; i < n; i += 32) {
     const auto chunk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i));
     const uint32_t valid = n - i >= 32 ? ~uint32_t{0} : (uint32_t{1} << (n - i)) - 1;
@@ -115,8 +140,25 @@ bool may_hold_keys(std::string_view raw, std::span<const std::string_view> keys)
   for (; i < n; ++i) {
     if (data[i] == '"' && check(i)) return true;
   }
-#endif
   return false;
+#endif
+}
+
+// Might `raw` hold one of `keys` as a member (see scan)? The probes of the last key
+// list are kept per thread, since a caller splices the same keys into line after line.
+bool may_hold_keys(std::string_view raw, std::span<const std::string_view> keys) {
+  if (keys.empty()) return false;
+  if (keys.size() > kMaxProbes) {  // sixteen at a time, prepared each time
+    Probes group;
+    for (size_t at = 0; at < keys.size(); at += kMaxProbes) {
+      build_probes(group, keys.subspan(at, std::min(kMaxProbes, keys.size() - at)));
+      if (scan(raw, group)) return true;
+    }
+    return false;
+  }
+  static thread_local Probes last;
+  if (!same_keys(last, keys)) build_probes(last, keys);
+  return scan(raw, last);
 }
 
 // Byte spans [begin, end) of top-level members whose key is one of `keys`.

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <cstring>
 #include <thread>
 
 #include "libcore/base/diag.h"
@@ -85,7 +86,8 @@ struct Lookup {
 
 // An event between arriving and being written, in the lookup pipeline.
 struct Pending {
-  std::string raw;  // the line and SIMDJSON_PADDING bytes
+  std::unique_ptr<char[]> raw;  // the line and SIMDJSON_PADDING bytes
+  size_t capacity = 0;
   size_t size = 0;
   std::string source;
   uint64_t line = 0;
@@ -292,7 +294,8 @@ class EnrichStage final : public pipeline::Stage {
         }
         if (lookup->state == Lookup::kKey) {
           key = lookup->key;
-          row = lookup->row && table->has_key(lookup->row, key) ? lookup->row : table->find(key);
+          // No candidate: no row has the key's hash, so none has the key.
+          if (lookup->row) row = table->has_key(lookup->row, key) ? lookup->row : table->find(key);
         }
       } else {
         std::string_view k;
@@ -401,10 +404,14 @@ class EnrichStage final : public pipeline::Stage {
 
   // Copies the event and its key texts; prefetches the keys' slots.
   void prepare(Pending& p, json::Event& event) {
-    p.raw.assign(event.raw());
     p.size = event.raw().size();
-    p.raw.append(simdjson::SIMDJSON_PADDING, ' ');
-    p.source.assign(event.source());
+    if (p.size + simdjson::SIMDJSON_PADDING > p.capacity) {
+      p.capacity = std::max<size_t>(2 * p.capacity, p.size + simdjson::SIMDJSON_PADDING);
+      p.raw = std::make_unique_for_overwrite<char[]>(p.capacity);
+    }
+    std::memcpy(p.raw.get(), event.raw().data(), p.size);
+    std::memset(p.raw.get() + p.size, ' ', simdjson::SIMDJSON_PADDING);
+    if (p.source != event.source()) p.source.assign(event.source());
     p.line = event.line();
     p.kafka = event.kafka() != nullptr;
     if (p.kafka) {
@@ -445,7 +452,7 @@ class EnrichStage final : public pipeline::Stage {
 
   Status finish(Pending& p, pipeline::Emitter& out) {
     resolve(p);
-    held_event_.reset(std::string_view(p.raw.data(), p.size), p.source, p.line);
+    held_event_.reset(std::string_view(p.raw.get(), p.size), p.source, p.line);
     if (p.kafka) {
       held_origin_ = p.origin;
       held_origin_.key = p.kafka_key;
