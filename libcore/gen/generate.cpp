@@ -24,11 +24,19 @@ Status check(const GenerateOptions& opt) {
   if (opt.events.max_late <= 0) return usage_error("--max-late must be positive");
   if (opt.events.interval <= 0) return usage_error("--interval must be positive");
   if (opt.rate < 0 || !std::isfinite(opt.rate)) return usage_error("--rate must be positive");
+  if (opt.profiles && opt.rate > 0) return usage_error("--rate does not apply to --profiles");
   return {};
 }
 
 Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& clock) {
   if (auto st = check(opt); !st) return st;
+  if (opt.profiles) {
+    ProfileGenerator profiles(opt.events);
+    while (!stop_requested() && profiles.next(out.buffer())) {
+      if (auto st = out.end_line(); !st) return st;
+    }
+    return out.close();
+  }
   Generator gen(opt.events);
   const int64_t start = clock.mono_ns();
   for (uint64_t i = 0; opt.count == 0 || i < opt.count; ++i) {

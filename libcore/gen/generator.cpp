@@ -100,6 +100,17 @@ constexpr auto kCountryByPart = [] {  // a 7-bit draw to a country
   return table;
 }();
 
+// The language of each country above, among kLanguages, for profiles.
+constexpr std::string_view kLanguages[] = {"de", "en", "fr", "es", "pt", "pl", "nl", "it"};
+enum Language : uint8_t { kDe, kEn, kFr, kEs, kPt, kPl, kNl, kIt };
+constexpr uint8_t kLanguageOfCountry[] = {kEn, kDe, kEn, kFr, kEn, kPt, kEn, kEn, kEs, kIt,
+                                          kNl, kEs, kPl, kEn, kEn, kEn, kEn, kDe, kEn, kEn};
+static_assert(std::size(kLanguageOfCountry) == std::size(kCountries));
+
+constexpr std::string_view kTiers[] = {"free", "plus", "pro"};
+constexpr int64_t kSignupDays = 1826;  // five years
+constexpr size_t kMaxProfile = 256;    // a row is at most ~120 bytes
+
 constexpr std::string_view kOsNames[] = {"android", "ios", "web", "windows", "macos"};
 constexpr uint32_t kOsCut[] = {38, 68, 86, 95, 100};  // cumulative per cent
 constexpr std::string_view kVersions[] = {"5.4.0", "5.3.2", "5.3.1", "5.2.1", "5.1.0", "4.9.7"};
@@ -155,6 +166,30 @@ uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
+// The words a seed expands to, in the order they are drawn: the PRNG state, then the
+// keys. Generator and ProfileGenerator share user_key, so a user's country (in the
+// events) and language (in the profiles) agree.
+struct SeedWords {
+  uint64_t state[4];
+  uint64_t id_key, user_key, session_key, profile_key;
+};
+SeedWords expand_seed(uint64_t seed) {
+  SeedWords w;
+  for (uint64_t& word : w.state) word = splitmix64(seed);
+  w.id_key = splitmix64(seed);
+  w.user_key = splitmix64(seed);
+  w.session_key = splitmix64(seed);
+  w.profile_key = splitmix64(seed);
+  return w;
+}
+
+// Digits in a user id: at least 6, enough for users - 1.
+int user_id_width(uint64_t users) {
+  int width = 6;
+  for (uint64_t limit = 1'000'000; width < 20 && users - 1 >= limit; limit *= 10) ++width;
+  return width;
+}
+
 // Bijections (xor-shifts and odd multipliers), so distinct inputs give distinct ids.
 uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
@@ -172,6 +207,9 @@ uint64_t skewed(uint64_t random, uint64_t n) {
   const uint64_t u = random >> 32;
   return static_cast<uint64_t>((static_cast<U128>(u * u) * n) >> 64);
 }
+
+// The user's country, an index into kCountries, from mix64(user ^ user_key).
+uint8_t country_of(uint64_t traits) { return kCountryByPart[traits >> 57]; }
 
 int64_t floor_div(int64_t a, int64_t b) {
   const int64_t q = a / b;
@@ -259,16 +297,14 @@ double probability(double p) { return p > 0 ? (p < 1 ? p : 1.0) : 0.0; }  // NaN
 
 Generator::Generator(const GenOptions& options)
     : opt_(options), clock_(options.start), cached_day_(kInt64Min) {
-  uint64_t seeder = opt_.seed;
-  for (uint64_t& word : s_) word = splitmix64(seeder);
-  id_key_ = splitmix64(seeder);
-  user_key_ = splitmix64(seeder);
-  session_key_ = static_cast<uint32_t>(splitmix64(seeder));
+  const SeedWords words = expand_seed(opt_.seed);
+  std::copy(std::begin(words.state), std::end(words.state), s_);
+  id_key_ = words.id_key;
+  user_key_ = words.user_key;
+  session_key_ = static_cast<uint32_t>(words.session_key);
 
   users_ = std::max<uint64_t>(opt_.users, 1);
-  for (uint64_t limit = 1'000'000; user_width_ < 20 && users_ - 1 >= limit; limit *= 10) {
-    ++user_width_;
-  }
+  user_width_ = user_id_width(users_);
   slots_.resize(std::min<uint64_t>(users_, kMaxSlots));
   ring_.resize(kRingSize);
 
@@ -435,7 +471,7 @@ void Generator::write_event(char* const line, time::Timestamp ts, Layout& layout
     const uint64_t cents = below(10) < 7 ? 99 : below(100);
     p = put2(put(put_uint(put(p, R"(,"amount":)"), dollars), "."), cents);
   }
-  p = put(put(p, R"(,"country":")"), kCountries[kCountryByPart[traits >> 57]]);
+  p = put(put(p, R"(,"country":")"), kCountries[country_of(traits)]);
   p = put(put(p, R"(","device":{"os":")"), kOsNames[slot.os]);
   p = put(put(p, R"(","app_version":")"), kVersions[slot.version]);
   p = put(p, R"("},"referrer":")");
@@ -514,6 +550,58 @@ char* Generator::write_ts(char* p, time::Timestamp ts) {
   p = put2(p, millis % 100);
   *p++ = 'Z';
   return p;
+}
+
+// --- Profiles ---
+
+ProfileGenerator::ProfileGenerator(const GenOptions& options) {
+  const SeedWords words = expand_seed(options.seed);
+  user_key_ = words.user_key;
+  profile_key_ = words.profile_key;
+  users_ = std::max<uint64_t>(options.users, 1);
+  user_width_ = user_id_width(users_);
+  start_day_ = floor_div(options.start, kMsPerDay * kNsPerMs);
+}
+
+bool ProfileGenerator::next(std::string& out) {
+  if (next_user_ >= users_) return false;
+  write(next_user_++, out);
+  return true;
+}
+
+void ProfileGenerator::write(uint64_t user, std::string& out) const {
+  // The row's own random stream: a function of the seed and the user alone.
+  uint64_t state = mix64(user ^ profile_key_);
+  auto below = [&state](uint64_t n) {
+    return static_cast<uint64_t>((static_cast<U128>(splitmix64(state)) * n) >> 64);
+  };
+  const uint64_t tier_part = below(100);
+  const uint8_t tier = tier_part < 70 ? 0 : (tier_part < 92 ? 1 : 2);
+  const int64_t signup = start_day_ - 1 - static_cast<int64_t>(below(kSignupDays));
+  const uint64_t age = 18 + below(21) + below(27);
+  uint8_t language = kLanguageOfCountry[country_of(mix64(user ^ user_key_))];
+  if (below(10) == 0) language = static_cast<uint8_t>(below(std::size(kLanguages)));
+  constexpr uint64_t kLtvBase[] = {0, 1000, 5000};  // cents, by tier
+  constexpr uint64_t kLtvSpan[] = {3000, 40000, 300000};
+  const uint64_t cents = kLtvBase[tier] + skewed(splitmix64(state), kLtvSpan[tier]);
+
+  const size_t old = out.size();
+  out.resize_and_overwrite(old + kMaxProfile, [&](char* data, size_t) {
+    char* const line = data + old;
+    char* p = put_padded(put(line, R"({"user_id":"u)"), user, user_width_);
+    p = put(put(p, R"(","tier":")"), kTiers[tier]);
+    int64_t year;  // 1672..2262 for any int64 nanosecond start: always four digits
+    unsigned month, mday;
+    time::civil_from_days(signup, year, month, mday);
+    p = put(p, R"(","signup":")");
+    p = put2(put2(p, static_cast<uint64_t>(year) / 100), static_cast<uint64_t>(year) % 100);
+    p = put2(put(put2(put(p, "-"), month), "-"), mday);
+    p = put_uint(put(p, R"(","age":)"), age);
+    p = put(put(p, R"(,"lang":")"), kLanguages[language]);
+    p = put2(put(put_uint(put(p, R"(","ltv":)"), cents / 100), "."), cents % 100);
+    p = put(p, "}");
+    return old + static_cast<size_t>(p - line);
+  });
 }
 
 }  // namespace ev::gen

@@ -45,6 +45,26 @@
 // (at most 32 MiB; a user whose slot was taken over starts a new session). Once warm,
 // next() does not allocate unless `out` must grow.
 // Not thread-safe; one Generator per thread.
+//
+// ProfileGenerator writes the user table that belongs to these events (ev-gen
+// --profiles): one line per user id, u000000 up to users - 1, in id order, keys in
+// this order:
+//
+//   {"user_id":"u000123","tier":"free","signup":"2022-03-14","age":37,"lang":"de",
+//    "ltv":12.50}
+//
+// - user_id is spelled exactly as in the events of the same `users`.
+// - tier: free 70 %, plus 22 %, pro 8 %.
+// - signup: a day in the 1826 days (five years) before the day of options.start.
+// - age: 18 to 64 (18 plus two uniform draws: three users in four are 30 to 52).
+// - lang: de, en, fr, es, pt, pl, nl or it: the language of the user's country in
+//   the events (DE de, FR fr, ES/MX es, BR pt, PL pl, NL nl, IT it, CH de, everything
+//   else en), except for one user in ten, who has one of the eight at random.
+// - ltv: lifetime value with two decimals, by tier: free 0.00-29.99, plus
+//   10.00-409.99, pro 50.00-3049.99, skewed to the low end.
+// A user's row depends only on the seed, options.start's day and the user's number
+// (not on `users`, except for the width of the id), so a smaller table is a prefix of
+// a bigger one of the same id width. Rows have no "country": the events carry it.
 #pragma once
 
 #include <cstdint>
@@ -126,6 +146,30 @@ class Generator {
   uint64_t ring_count_ = 0;
   int64_t cached_day_;      // day of `day_text_`, days since the epoch
   char day_text_[11] = {};  // "YYYY-MM-DDT"
+};
+
+// The user table of the events of the same options (see above): only seed, users and
+// start are used. Not thread-safe.
+class ProfileGenerator {
+ public:
+  explicit ProfileGenerator(const GenOptions& options);
+
+  // Appends the next user's row (without a newline) to `out`; false, appending
+  // nothing, once all `users` rows were written.
+  bool next(std::string& out);
+
+  // Appends the row of user `user` (0-based, below users()) to `out`.
+  void write(uint64_t user, std::string& out) const;
+
+  uint64_t users() const { return users_; }
+
+ private:
+  uint64_t users_ = 1;
+  int user_width_ = 6;
+  uint64_t user_key_ = 0;     // as the events': the user's country
+  uint64_t profile_key_ = 0;  // the rest of the row
+  int64_t start_day_ = 0;     // day of options.start, days since the epoch
+  uint64_t next_user_ = 0;
 };
 
 }  // namespace ev::gen

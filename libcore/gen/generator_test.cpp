@@ -574,4 +574,244 @@ TEST_CASE("generator: event time at the edges of the int64 range") {
   }
 }
 
+// --- Profiles ---
+
+namespace {
+
+std::vector<std::string> profiles(const GenOptions& opt) {
+  ProfileGenerator gen(opt);
+  std::vector<std::string> rows;
+  std::string row;
+  while (gen.next(row)) {
+    rows.push_back(row);
+    row.clear();
+  }
+  return rows;
+}
+
+std::string padded_id(uint64_t user, size_t width) {
+  std::string digits = std::to_string(user);
+  return "u" + std::string(width > digits.size() ? width - digits.size() : 0, '0') + digits;
+}
+
+// A checked profile row: keys in order, each value of its type and range.
+struct Profile {
+  std::string user_id, tier, signup, lang, ltv_text;
+  int64_t age = 0;
+  int64_t signup_day = 0;
+  double ltv = 0;
+};
+
+std::optional<Profile> check_profile(simdjson::dom::parser& parser, const std::string& text) {
+  INFO("row: " << text);
+  simdjson::dom::object obj;
+  const auto error = parser.parse(text).get(obj);
+  CHECK(error == simdjson::SUCCESS);
+  if (error) return std::nullopt;
+  std::vector<std::string_view> keys;
+  for (auto field : obj) keys.push_back(field.key);
+  const std::vector<std::string_view> expected = {"user_id", "tier", "signup",
+                                                  "age",     "lang", "ltv"};
+  CHECK(keys == expected);
+  if (keys != expected) return std::nullopt;
+  auto str = [&](simdjson::dom::element e) {
+    std::string_view v;
+    CHECK(e.get(v) == simdjson::SUCCESS);
+    return std::string(v);
+  };
+  Profile p;
+  p.user_id = str(obj["user_id"]);
+  p.tier = str(obj["tier"]);
+  p.signup = str(obj["signup"]);
+  p.lang = str(obj["lang"]);
+  CHECK(obj["age"].get(p.age) == simdjson::SUCCESS);
+  CHECK(obj["ltv"].get(p.ltv) == simdjson::SUCCESS);
+  const size_t at = text.find(R"("ltv":)") + 6;
+  p.ltv_text = text.substr(at, text.size() - 1 - at);
+
+  CHECK(p.user_id.size() >= 7);
+  CHECK(p.user_id[0] == 'u');
+  CHECK(is_digits(std::string_view(p.user_id).substr(1)));
+  static const std::set<std::string> kTiers = {"free", "plus", "pro"};
+  CHECK(kTiers.count(p.tier) == 1);
+  const auto day_ms = parse_ts_ms(p.signup + "T00:00:00.000Z");
+  CHECK(day_ms.has_value());
+  p.signup_day = day_ms.value_or(0) / 86'400'000;
+  CHECK(p.age >= 18);
+  CHECK(p.age <= 64);
+  static const std::set<std::string> kLangs = {"de", "en", "fr", "es", "pt", "pl", "nl", "it"};
+  CHECK(kLangs.count(p.lang) == 1);
+  // Two decimals, spelled out, within the tier's range.
+  const std::string_view ltv = p.ltv_text;
+  CHECK(ltv.size() >= 4);
+  CHECK(ltv[ltv.size() - 3] == '.');
+  CHECK(is_digits(ltv.substr(0, ltv.size() - 3)));
+  CHECK(is_digits(ltv.substr(ltv.size() - 2)));
+  CHECK((ltv.size() == 4 || ltv[0] != '0'));
+  const double lo = p.tier == "free" ? 0 : (p.tier == "plus" ? 10 : 50);
+  const double hi = p.tier == "free" ? 29.99 : (p.tier == "plus" ? 409.99 : 3049.99);
+  CHECK(p.ltv >= lo);
+  CHECK(p.ltv <= hi);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("profiles: the same seed gives the same rows, another seed other rows; pinned") {
+  GenOptions opt;
+  opt.users = 5000;
+  const auto a = profiles(opt);
+  const auto b = profiles(opt);
+  opt.seed = 2;
+  const auto c = profiles(opt);
+  REQUIRE(a.size() == 5000);
+  REQUIRE(a == b);
+  REQUIRE(c.size() == 5000);
+  size_t same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += a[i] == c[i];
+  CHECK(same < 50);
+
+  // Pinned like the events: changing the format on purpose alters every fixture.
+  CHECK(a[0] == R"({"user_id":"u000000","tier":"plus","signup":"2019-04-01","age":36,)"
+                R"("lang":"pl","ltv":238.47})");
+  uint64_t hash = 0xcbf29ce484222325;
+  for (const std::string& row : a) hash = fnv1a(fnv1a(hash, row), "\n");
+  CHECK(hash == 0xee0278ea37acf9c1);
+}
+
+TEST_CASE("profiles: one row per user id of the events, in id order, for any --users") {
+  simdjson::dom::parser parser;
+  for (uint64_t users : {0, 1, 3, 1000, 2500, 999'999, 1'000'000, 1'000'001, 12'345'678}) {
+    INFO("users: " << users);
+    GenOptions opt;
+    opt.users = users;
+    opt.seed = 5;
+    ProfileGenerator table(opt);
+    CHECK(table.users() == std::max<uint64_t>(users, 1));
+    const size_t width = users <= 1'000'000 ? 6 : (users <= 10'000'000 ? 7 : 8);
+    // Every event's user has a row, and the row's user_id is the event's byte for byte.
+    std::set<std::string> event_ids;
+    for (const Line& line : generate(opt, 3000)) {
+      const auto ev = check_event(parser, line.text);
+      REQUIRE(ev.has_value());
+      event_ids.insert(ev->user_id);
+      const uint64_t n = std::stoull(ev->user_id.substr(1));
+      REQUIRE(n < table.users());
+      std::string row;
+      table.write(n, row);
+      const auto p = check_profile(parser, row);
+      REQUIRE(p.has_value());
+      CHECK(p->user_id == ev->user_id);
+    }
+    CHECK(event_ids.begin()->size() == width + 1);
+    if (users > 3000) continue;
+    // Small tables in full: ids 0..users-1 in order, and nothing after the last.
+    const auto rows = profiles(opt);
+    REQUIRE(rows.size() == table.users());
+    std::set<std::string> row_ids;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto p = check_profile(parser, rows[i]);
+      REQUIRE(p.has_value());
+      CHECK(p->user_id == padded_id(i, width));
+      row_ids.insert(p->user_id);
+    }
+    CHECK(std::includes(row_ids.begin(), row_ids.end(), event_ids.begin(), event_ids.end()));
+    std::string after = "x";
+    ProfileGenerator done(opt);
+    for (size_t i = 0; i < rows.size(); ++i) done.next(after);
+    CHECK(!done.next(after));
+    size_t bytes = 1;
+    for (const std::string& row : rows) bytes += row.size();
+    CHECK(after.size() == bytes);
+  }
+}
+
+TEST_CASE("profiles: a smaller table is a prefix of a bigger one of the same id width") {
+  GenOptions small, big;
+  small.users = 2500;
+  big.users = 3000;
+  const auto a = profiles(small);
+  const auto b = profiles(big);
+  REQUIRE(b.size() == 3000);
+  CHECK(std::equal(a.begin(), a.end(), b.begin()));
+  // Row by row, write() gives what next() gives.
+  ProfileGenerator gen(big);
+  std::string row;
+  gen.write(2999, row);
+  CHECK(row == b[2999]);
+}
+
+TEST_CASE("profiles: fields in range, shares as documented, language follows the country") {
+  simdjson::dom::parser parser;
+  GenOptions opt;
+  opt.users = 100'000;
+  const auto rows = profiles(opt);
+  REQUIRE(rows.size() == 100'000);
+  std::map<std::string, double> tiers, langs;
+  std::map<int64_t, size_t> ages;
+  int64_t first_day = std::numeric_limits<int64_t>::max(), last_day = 0;
+  std::vector<Profile> table;
+  table.reserve(rows.size());
+  for (const std::string& row : rows) {
+    auto p = check_profile(parser, row);
+    REQUIRE(p.has_value());
+    tiers[p->tier] += 1e-5;
+    langs[p->lang] += 1e-5;
+    ++ages[p->age];
+    first_day = std::min(first_day, p->signup_day);
+    last_day = std::max(last_day, p->signup_day);
+    table.push_back(std::move(*p));
+  }
+  CHECK(tiers["free"] == doctest::Approx(0.70).epsilon(0.02));
+  CHECK(tiers["plus"] == doctest::Approx(0.22).epsilon(0.04));
+  CHECK(tiers["pro"] == doctest::Approx(0.08).epsilon(0.06));
+  CHECK(langs.size() == 8);
+  CHECK(langs["en"] > 0.5);
+  CHECK(ages.begin()->first == 18);
+  CHECK(ages.rbegin()->first == 64);
+  CHECK(ages[41] > ages[20] * 5);
+  // The five years before 2024-01-01: 2019-01-01 to 2023-12-31.
+  CHECK(first_day == days_from_civil(2019, 1, 1));
+  CHECK(last_day == days_from_civil(2023, 12, 31));
+
+  // Against the events of the same seed: the language of the user's country, 9 in 10.
+  static const std::map<std::string, std::string> kLangOf = {
+      {"DE", "de"}, {"CH", "de"}, {"FR", "fr"}, {"ES", "es"}, {"MX", "es"},
+      {"BR", "pt"}, {"PL", "pl"}, {"NL", "nl"}, {"IT", "it"}};
+  size_t checked = 0, agree = 0;
+  std::set<std::string> seen;
+  for (const Line& line : generate(opt, 50'000)) {
+    const auto ev = check_event(parser, line.text);
+    REQUIRE(ev.has_value());
+    if (!seen.insert(ev->user_id).second) continue;
+    const Profile& p = table[std::stoull(ev->user_id.substr(1))];
+    REQUIRE(p.user_id == ev->user_id);
+    const auto it = kLangOf.find(ev->country);
+    ++checked;
+    agree += p.lang == (it == kLangOf.end() ? "en" : it->second);
+  }
+  CHECK(checked > 5000);
+  CHECK(static_cast<double>(agree) / static_cast<double>(checked) > 0.88);
+  CHECK(static_cast<double>(agree) / static_cast<double>(checked) < 0.97);
+}
+
+TEST_CASE("profiles: signup follows --start, at the edges of the int64 range too") {
+  simdjson::dom::parser parser;
+  for (time::Timestamp start :
+       {time::Timestamp{0}, std::numeric_limits<int64_t>::min(),
+        std::numeric_limits<int64_t>::max(), time::Timestamp{1'718'000'000'000'000'000}}) {
+    INFO("start: " << start);
+    GenOptions opt;
+    opt.users = 2000;
+    opt.start = start;
+    const int64_t start_day = start / 86'400'000'000'000 - (start % 86'400'000'000'000 < 0);
+    for (const std::string& row : profiles(opt)) {
+      const auto p = check_profile(parser, row);
+      REQUIRE(p.has_value());
+      CHECK(p->signup_day < start_day);
+      CHECK(p->signup_day >= start_day - 1826);
+    }
+  }
+}
+
 }  // namespace ev::gen

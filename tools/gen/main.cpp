@@ -19,28 +19,43 @@ int main(int argc, char** argv) {
                     "  ev-gen --count 1000000 --seed 7 > events.jsonl\n"
                     "  ev-gen --count 0 --rate 200/s | ev-window --by user_id --tumble 10s\n"
                     "  ev-gen --count 100000 --duplicates 0.05 --late 0.05 --max-late 30s "
-                    "--malformed 0.001\n");
-  app.add_option("-n,--count", opt.count, "events to generate; 0: until stopped (default 1000)");
+                    "--malformed 0.001\n"
+                    "  ev-gen --profiles --users 1000 > users.jsonl\n");
+  auto* count = app.add_option("-n,--count", opt.count,
+                               "events to generate; 0: until stopped (default 1000)");
   app.add_option("--seed", opt.events.seed,
                  "PRNG seed: the same seed gives the same bytes (default 1)");
-  ev::cli::add_rate_option(app, "--rate", opt.rate,
-                           "pace output to N events per second of wall-clock time");
+  auto* rate = ev::cli::add_rate_option(app, "--rate", opt.rate,
+                                        "pace output to N events per second of wall-clock time");
   app.add_option("--users", opt.events.users,
                  "distinct users, with skewed activity (default 1000)");
-  app.add_option("--duplicates", opt.events.duplicates,
-                 "probability P that a line repeats a recent event byte for byte");
-  app.add_option("--late", opt.events.late,
-                 "probability P that an event's ts lies up to --max-late in the past");
-  ev::cli::add_duration_option(app, "--max-late", opt.events.max_late,
-                               "how late a late event can be (default 1m)");
-  app.add_option("--malformed", opt.events.malformed,
-                 "probability P that a line is a bad event (broken JSON, invalid UTF-8, ...)");
+  auto* duplicates =
+      app.add_option("--duplicates", opt.events.duplicates,
+                     "probability P that a line repeats a recent event byte for byte");
+  auto* late = app.add_option("--late", opt.events.late,
+                              "probability P that an event's ts lies up to --max-late in the past");
+  auto* max_late = ev::cli::add_duration_option(app, "--max-late", opt.events.max_late,
+                                                "how late a late event can be (default 1m)");
+  auto* malformed =
+      app.add_option("--malformed", opt.events.malformed,
+                     "probability P that a line is a bad event (broken JSON, invalid UTF-8, ...)");
   ev::cli::add_time_option(app, "--start", opt.events.start,
                            "event time of the first event (default 2024-01-01T00:00:00Z; "
                            "with --rate, now)");
-  ev::cli::add_duration_option(app, "--interval", opt.events.interval,
-                               "mean event-time gap between events (default 10ms; with --rate, "
-                               "1/rate)");
+  auto* interval = ev::cli::add_duration_option(app, "--interval", opt.events.interval,
+                                                "mean event-time gap between events (default "
+                                                "10ms; with --rate, 1/rate)");
+  // Profiles are a table, not a stream: the options that shape the stream are errors.
+  app.add_flag("--profiles", opt.profiles,
+               "write the users' profile rows instead of events: one per --users id, in order "
+               "(user_id, tier, signup, age, lang, ltv)")
+      ->excludes(count)
+      ->excludes(rate)
+      ->excludes(duplicates)
+      ->excludes(late)
+      ->excludes(max_late)
+      ->excludes(malformed)
+      ->excludes(interval);
   app.add_option("-o,--output", output, "'-' for stdout (default) or a file (.zst/.gz by name)")
       ->type_name("OUTPUT");
   return ev::cli::run_program(app, argc, argv, "ev-gen", [&]() -> ev::Status {
