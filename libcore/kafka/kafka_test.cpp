@@ -2,8 +2,6 @@
 // cluster started in this process (a real Kafka protocol server on loopback).
 #include <doctest/doctest.h>
 #include <librdkafka/rdkafka.h>
-// After rdkafka.h, which it needs.
-#include <librdkafka/rdkafka_mock.h>
 
 #include <algorithm>
 #include <fstream>
@@ -12,6 +10,7 @@
 #include "libcore/base/diag.h"
 #include "libcore/kafka/consumer.h"
 #include "libcore/kafka/producer.h"
+#include "libcore/testing/mock_kafka.h"
 #include "libcore/testing/temp_dir.h"
 
 namespace ev::kafka {
@@ -105,40 +104,9 @@ TEST_CASE("kafka settings: -X pairs and a kcat-style file") {
   CHECK_FALSE(read_settings_file(dir.at("missing.conf"), s).has_value());
 }
 
-// A mock cluster with one broker, for the length of a test.
-struct MockCluster {
-  MockCluster() {
-    char err[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    REQUIRE(rk != nullptr);
-    mc = rd_kafka_mock_cluster_new(rk, 1);
-    REQUIRE(mc != nullptr);
-    brokers = rd_kafka_mock_cluster_bootstraps(mc);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(rk);
-  }
-  void topic(const char* name, int partitions) {
-    REQUIRE(rd_kafka_mock_topic_create(mc, name, partitions, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  Uri uri(const std::string& rest) {
-    auto u = parse_uri("kafka://" + brokers + "/" + rest, "");
-    REQUIRE(u.has_value());
-    return *u;
-  }
-  rd_kafka_t* rk = nullptr;
-  rd_kafka_mock_cluster_t* mc = nullptr;
-  std::string brokers;
-};
+using testing::MockCluster;
 
-KafkaOptions quiet_options() {
-  KafkaOptions o;
-  o.settings = {{"log_level", "0"}};
-  return o;
-}
+KafkaOptions quiet_options() { return testing::quiet_kafka_options(); }
 
 // The messages read until done() (their views are dangling: values and keys are
 // copied into `values` and `keys`).
