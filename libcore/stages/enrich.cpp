@@ -65,17 +65,6 @@ struct TableState {
   const Table* lookup_table() const { return kind == Kind::kKafka ? &kafka->table() : table.get(); }
 };
 
-// One held event (Redis batches): its bytes live in the batch arena.
-struct Held {
-  size_t offset = 0;
-  size_t size = 0;
-  size_t source = 0;  // index into sources_
-  uint64_t line = 0;
-  bool kafka = false;
-  json::KafkaOrigin origin;
-  size_t key_offset = 0;  // origin.key in the arena
-};
-
 // One table's lookup for an event in the lookup pipeline (below).
 struct Lookup {
   enum State : uint8_t { kMissingKey, kBadKey, kKey } state = kMissingKey;
@@ -84,7 +73,8 @@ struct Lookup {
   Table::Row row = nullptr;  // after resolve: the candidate row, not yet confirmed
 };
 
-// An event between arriving and being written, in the lookup pipeline.
+// An event between arriving and being written: in the lookup pipeline, or held for
+// a Redis batch.
 struct Pending {
   std::unique_ptr<char[]> raw;  // the line and SIMDJSON_PADDING bytes
   size_t capacity = 0;
@@ -94,7 +84,7 @@ struct Pending {
   bool kafka = false;
   json::KafkaOrigin origin;
   std::string kafka_key;
-  std::vector<Lookup> lookups;  // one per table
+  std::vector<Lookup> lookups;  // one per table (the lookup pipeline)
   bool resolved = false;
   bool bad_key = false;  // a bad event: the pipeline is drained through it at once
 };
@@ -364,7 +354,7 @@ class EnrichStage final : public pipeline::Stage {
       const enrich::RedisRow* row = nullptr;
       std::string_view key{};
       if (t->kind == TableState::Kind::kRedis) {
-        const size_t slot = r * held_.size() + batch_index;
+        const size_t slot = r * held_ + batch_index;
         ++r;
         if (!redis_error_[slot].empty()) {
           return out.reject(event, t->reason_prefix + redis_error_[slot]);
@@ -402,8 +392,8 @@ class EnrichStage final : public pipeline::Stage {
     return {};
   }
 
-  // Copies the event and its key texts; prefetches the keys' slots.
-  void prepare(Pending& p, json::Event& event) {
+  // Copies the event (its line with padding, where it came from).
+  static void copy_event(Pending& p, const json::Event& event) {
     p.size = event.raw().size();
     if (p.size + simdjson::SIMDJSON_PADDING > p.capacity) {
       p.capacity = std::max<size_t>(2 * p.capacity, p.size + simdjson::SIMDJSON_PADDING);
@@ -418,6 +408,21 @@ class EnrichStage final : public pipeline::Stage {
       p.origin = *event.kafka();
       p.kafka_key.assign(p.origin.key);
     }
+  }
+
+  // Points held_event_ at a copied event.
+  void point_at(const Pending& p) {
+    held_event_.reset(std::string_view(p.raw.get(), p.size), p.source, p.line);
+    if (p.kafka) {
+      held_origin_ = p.origin;
+      held_origin_.key = p.kafka_key;
+      held_event_.set_kafka(&held_origin_);
+    }
+  }
+
+  // Copies the event and its key texts; prefetches the keys' slots.
+  void prepare(Pending& p, json::Event& event) {
+    copy_event(p, event);
     p.resolved = false;
     p.bad_key = false;
     for (size_t k = 0; k < tables_.size(); ++k) {
@@ -452,12 +457,7 @@ class EnrichStage final : public pipeline::Stage {
 
   Status finish(Pending& p, pipeline::Emitter& out) {
     resolve(p);
-    held_event_.reset(std::string_view(p.raw.get(), p.size), p.source, p.line);
-    if (p.kafka) {
-      held_origin_ = p.origin;
-      held_origin_.key = p.kafka_key;
-      held_event_.set_kafka(&held_origin_);
-    }
+    point_at(p);
     return enrich(held_event_, out, &p, 0);
   }
 
@@ -487,40 +487,15 @@ class EnrichStage final : public pipeline::Stage {
 
   // Redis: keeps the event until its batch is looked up.
   Status hold(json::Event& event, pipeline::Emitter& out) {
-    Held h;
-    h.offset = arena_.size();
-    h.size = event.raw().size();
-    arena_.append(event.raw());
-    arena_.append(simdjson::SIMDJSON_PADDING, ' ');
-    if (sources_.empty() || sources_.back() != event.source()) {
-      sources_.emplace_back(event.source());
-    }
-    h.source = sources_.size() - 1;
-    h.line = event.line();
-    if (const json::KafkaOrigin* k = event.kafka()) {
-      h.kafka = true;
-      h.origin = *k;
-      h.key_offset = arena_.size();
-      arena_.append(k->key);
-    }
-    held_.push_back(h);
-    if (held_.size() >= options_.batch) return flush_batch(out);
+    if (batch_.size() == held_) batch_.emplace_back();
+    copy_event(batch_[held_++], event);
+    if (held_ >= options_.batch) return flush_batch(out);
     return {};
   }
 
-  void point_at(const Held& h) {
-    std::string_view raw(arena_.data() + h.offset, h.size);
-    held_event_.reset(raw, sources_[h.source], h.line);
-    if (h.kafka) {
-      held_origin_ = h.origin;
-      held_origin_.key = std::string_view(arena_.data() + h.key_offset, h.origin.key.size());
-      held_event_.set_kafka(&held_origin_);
-    }
-  }
-
   Status flush_batch(pipeline::Emitter& out) {
-    if (held_.empty()) return {};
-    const size_t n = held_.size();
+    if (held_ == 0) return {};
+    const size_t n = held_;
     redis_rows_.assign(redis_.size() * n, nullptr);
     redis_error_.resize(redis_.size() * n);
     redis_key_.resize(redis_.size() * n);
@@ -534,7 +509,7 @@ class EnrichStage final : public pipeline::Stage {
       redis_keys_.clear();
       owner_.clear();
       for (size_t i = 0; i < n; ++i) {
-        point_at(held_[i]);
+        point_at(batch_[i]);
         parts_text_.clear();
         part_ends_.clear();
         bool have = true;
@@ -579,12 +554,10 @@ class EnrichStage final : public pipeline::Stage {
     }
     Status result;
     for (size_t i = 0; i < n && result; ++i) {
-      point_at(held_[i]);
+      point_at(batch_[i]);
       result = enrich(held_event_, out, nullptr, i);
     }
-    held_.clear();
-    arena_.clear();
-    sources_.clear();
+    held_ = 0;
     if (!result) return result;
     out.checkpointed();
     return {};
@@ -608,9 +581,8 @@ class EnrichStage final : public pipeline::Stage {
   simdjson::ondemand::parser held_parser_;
   json::Event held_event_;
   json::KafkaOrigin held_origin_;
-  std::string arena_;
-  std::vector<Held> held_;
-  std::vector<std::string> sources_;
+  std::vector<Pending> batch_;  // the first held_ are the batch
+  size_t held_ = 0;
   std::string parts_text_;
   std::vector<size_t> part_ends_, owner_;
   std::vector<std::string_view> parts_, redis_keys_;
