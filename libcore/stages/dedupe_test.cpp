@@ -8,6 +8,7 @@
 #include "libcore/base/diag.h"
 #include "libcore/base/stop.h"
 #include "libcore/pipeline/runner.h"
+#include "libcore/testing/stage_outcome.h"
 #include "libcore/testing/temp_dir.h"
 
 using ev::stages::DedupeOptions;
@@ -17,17 +18,8 @@ using ev::testing::TempDir;
 
 namespace {
 
-struct Outcome {
-  ev::Result<ev::pipeline::RunEnd> end;
-  std::string out, rejects, dups;
-  ev::pipeline::RunReport report;
-  uint64_t extra(const std::string& name) const {
-    for (const auto& [k, v] : report.extra) {
-      if (k == name) return v;
-    }
-    FAIL("no counter " << name);
-    return 0;
-  }
+struct Outcome : ev::testing::StageOutcome {
+  std::string dups;
 };
 
 // Runs ev-dedupe's stage over `inputs` (files in `dir`, written first when given
@@ -44,7 +36,7 @@ Outcome run(const TempDir& dir, const std::vector<std::pair<std::string, std::st
   ro.reject = dir.at("rej.jsonl");
   ro.quiet = true;
   ev::diag::set_quiet(true);
-  Outcome o{ev::pipeline::RunEnd{}, {}, {}, {}, {}};
+  Outcome o;
   auto stage = ev::stages::make_dedupe(opt);
   if (!stage) {
     o.end = std::unexpected(stage.error());

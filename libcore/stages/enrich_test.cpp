@@ -7,6 +7,7 @@
 
 #include "libcore/base/diag.h"
 #include "libcore/pipeline/runner.h"
+#include "libcore/testing/stage_outcome.h"
 #include "libcore/testing/temp_dir.h"
 #include "libcore/time/clock.h"
 
@@ -17,18 +18,7 @@ using ev::testing::TempDir;
 
 namespace {
 
-struct Outcome {
-  ev::Result<ev::pipeline::RunEnd> end;
-  std::string out, rejects;
-  ev::pipeline::RunReport report;
-  uint64_t extra(const std::string& name) const {
-    for (const auto& [k, v] : report.extra) {
-      if (k == name) return v;
-    }
-    FAIL("no counter " << name);
-    return 0;
-  }
-};
+using Outcome = ev::testing::StageOutcome;
 
 Outcome run(const TempDir& dir, const std::string& input, EnrichOptions opt) {
   ev::pipeline::RunOptions ro;
@@ -38,7 +28,7 @@ Outcome run(const TempDir& dir, const std::string& input, EnrichOptions opt) {
   ro.reject = dir.at("rej.jsonl");
   ro.quiet = true;
   ev::diag::set_quiet(true);
-  Outcome o{ev::pipeline::RunEnd{}, {}, {}, {}};
+  Outcome o;
   auto stage = ev::stages::make_enrich(std::move(opt));
   if (!stage) {
     o.end = std::unexpected(stage.error());

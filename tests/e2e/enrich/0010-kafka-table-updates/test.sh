@@ -1,5 +1,6 @@
 set -eu
 . "$SRC/tests/e2e/kafka-lib.sh"
+. "$SRC/tests/e2e/stream-lib.sh"
 start_broker --topic profiles:2 --topic accounts:1
 # 300 profiles keyed by user id (kcat -K: splits key and value).
 for i in $(seq 1 300); do echo "u$i:{\"tier\":\"t$((i % 3))\",\"n\":$i}"; done > profiles.txt
@@ -13,15 +14,7 @@ cleanup_add "kill $pid 2>/dev/null"
 exec 3> events
 # Every event after the start sees the table as it was: all 300 rows.
 for i in $(seq 1 300); do echo "{\"user_id\":\"u$i\"}"; done >&3
-# wait_for PATTERN: until out.jsonl has a line matching it (bounded).
-wait_for() {
-  for _ in $(seq 200); do
-    grep -q "$1" out.jsonl && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for $1"; cat out.jsonl err.txt; exit 1
-}
-wait_for '"u300"'
+wait_for out.jsonl '"u300"'
 python3 - out.jsonl <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -33,23 +26,21 @@ PY
 # An update and a tombstone arrive while the stream runs (kcat -Z: empty is null).
 printf 'u1:{"tier":"gold","n":1}\n' | kcat_produce profiles -K:
 printf 'u2:\n' | kcat_produce profiles -K: -Z
-# Probe until the update is seen, then the tombstone must have been applied too
-# when it is in the same partition, or soon after.
-for _ in $(seq 200); do
-  echo '{"user_id":"u1","probe":1}' >&3
-  sleep 0.05
-  grep -q '"probe":1,"p":{"tier":"gold"' out.jsonl && break
-done
-wait_for '"probe":1,"p":{"tier":"gold","n":1}'
-for _ in $(seq 200); do
-  echo '{"user_id":"u2","probe":2}' >&3
-  sleep 0.05
-  grep -q '^{"user_id":"u2","probe":2}$' out.jsonl && break
-done
-wait_for '^{"user_id":"u2","probe":2}$'
+# probe LINE PATTERN: sends LINE until an output line matches PATTERN (bounded): the
+# update reaches ev-enrich at some point after kcat returns.
+probe() {
+  for _ in $(seq 200); do
+    echo "$1" >&3
+    sleep 0.05
+    grep -q -- "$2" out.jsonl && return 0
+  done
+  echo "never saw $2"; tail -n 5 out.jsonl err.txt; exit 1
+}
+probe '{"user_id":"u1","probe":1}' '"probe":1,"p":{"tier":"gold","n":1}'
+probe '{"user_id":"u2","probe":2}' '^{"user_id":"u2","probe":2}$'
 # Events for untouched users still get their rows.
 echo '{"user_id":"u3","last":true}' >&3
-wait_for '"last":true,"p":{"tier":"t0","n":3}'
+wait_for out.jsonl '"last":true,"p":{"tier":"t0","n":3}'
 exec 3>&-
 wait $pid
 grep -q '"profiles_deletes":1' err.txt || { cat err.txt; exit 1; }

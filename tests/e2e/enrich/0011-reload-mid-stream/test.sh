@@ -1,4 +1,5 @@
 set -eu
+. "$SRC/tests/e2e/stream-lib.sh"
 for i in $(seq 1 1000); do echo "u$i,old,$i"; done | sed '1i user_id,tier,n' > users.csv
 mkfifo events
 ev-enrich --table users.csv --on user_id --reload-every 50ms --stats events \
@@ -6,13 +7,6 @@ ev-enrich --table users.csv --on user_id --reload-every 50ms --stats events \
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 exec 3> events
-wait_for() {  # FILE PATTERN
-  for _ in $(seq 300); do
-    grep -q "$2" "$1" && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for $2 in $1"; cat out.jsonl err.txt | tail; exit 1
-}
 # A steady stream while the file is replaced (written aside, then renamed over).
 sent=0
 send() {  # COUNT

@@ -1,4 +1,5 @@
 set -eu
+. "$SRC/tests/e2e/stream-lib.sh"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start_redis() {
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$PWD" \
@@ -35,13 +36,6 @@ ev-enrich --table "redis://127.0.0.1:$port?key=user:{user_id}" --cache-ttl 0 \
 pid=$!
 pids="$pid"
 exec 3> events
-wait_for() {  # FILE PATTERN
-  for _ in $(seq 300); do
-    grep -q "$2" "$1" && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for $2 in $1"; tail out.jsonl err.txt; exit 1
-}
 for i in $(seq 1 500); do echo "{\"seq\":$i,\"user_id\":\"u$i\"}"; done >&3
 wait_for out.jsonl '"seq":500,'
 redis-cli -p "$port" shutdown save > /dev/null || true
