@@ -11,7 +11,7 @@
 // row's place), at most 7/8 full, with backward-shift deletion. A replaced or erased
 // row leaves its bytes behind as garbage; once garbage outweighs live rows (and 8 MiB)
 // the live rows are copied to fresh blocks. For a CSV row of five short fields this is
-// about 60 bytes per row all in.
+// about 44 bytes per row, and 16-32 bytes of index (78 MB for 1 M rows).
 //
 // Keys are compared as text: a JSON string's unescaped content, a number's spelling
 // (table.cpp does not care where a key came from; the loaders and the stage agree on
