@@ -13,6 +13,7 @@
 
 #include "libcore/base/diag.h"
 #include "libcore/base/stop.h"
+#include "libcore/base/text.h"
 #include "libcore/json/event.h"
 #include "libcore/json/json_writer.h"
 
@@ -23,35 +24,7 @@ constexpr time::Duration kMs = 1'000'000;
 constexpr time::Duration kFirstBackoff = 50 * kMs;
 constexpr time::Duration kMaxBackoff = 1000 * kMs;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view s, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return false;
-    int hi = hex_value(s[i + 1]);
-    int lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
-
-template <class T>
-bool parse_int(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-}
+using text::parse_int;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -156,9 +129,9 @@ Status parse_redis_uri(RedisTableOptions& o) {
     size_t eq = item.find('=');
     std::string_view name = item.substr(0, eq);
     if (eq == std::string_view::npos) return bad("parameter '" + std::string(name) + "' needs =");
-    if (!percent_decode(item.substr(eq + 1), value)) {
-      return bad("bad %-escape in parameter '" + std::string(name) + "'");
-    }
+    auto decoded = text::percent_decode(item.substr(eq + 1));
+    if (!decoded) return bad("bad %-escape in parameter '" + std::string(name) + "'");
+    value = std::move(*decoded);
     if (name == "key") {
       if (value.empty()) return bad("key= needs a key template, as in key=user:{user_id}");
       o.key_template = value;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "libcore/base/diag.h"
+#include "libcore/base/text.h"
 #include "libcore/enrich/kafka_table.h"
 #include "libcore/enrich/redis_table.h"
 #include "libcore/json/event.h"
@@ -649,8 +650,7 @@ Result<time::Duration> table_duration(std::string_view name, std::string_view va
 
 Result<uint64_t> table_count(std::string_view name, std::string_view value) {
   uint64_t n = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-  if (ec != std::errc() || p != value.data() + value.size()) {
+  if (!text::parse_int(value, n)) {
     return usage_error(std::string(name) + " " + std::string(value) + ": not a count");
   }
   return n;
