@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "libcore/base/diag.h"
 #include "libcore/base/stop.h"
 
 extern char** environ;
@@ -138,10 +139,12 @@ class RedisServer {
   redisContext* ctx_ = nullptr;
 };
 
-// Collects what is written to stderr (fd 2) while it lives.
+// Collects what is written to stderr (fd 2) while it lives, with warnings on (other
+// tests in this process may have set --quiet).
 class StderrCapture {
  public:
-  StderrCapture() {
+  StderrCapture() : was_quiet_(ev::diag::quiet()) {
+    ev::diag::set_quiet(false);
     std::fflush(stderr);
     saved_ = ::dup(2);
     char path[] = "/tmp/ev-stderr.XXXXXX";
@@ -158,6 +161,7 @@ class StderrCapture {
       ::dup2(saved_, 2);
       ::close(saved_);
       saved_ = -1;
+      ev::diag::set_quiet(was_quiet_);
     }
     std::string text;
     char buf[4096];
@@ -167,6 +171,7 @@ class StderrCapture {
   }
 
  private:
+  bool was_quiet_;
   int saved_ = -1;
   int fd_ = -1;
 };
