@@ -32,19 +32,8 @@ Outcome run(const TempDir& dir, const std::vector<std::pair<std::string, std::st
   for (const auto& [name, content] : inputs) {
     ro.inputs.push_back(content.empty() ? dir.at(name) : dir.file(name, content));
   }
-  ro.output = dir.at("out.jsonl");
-  ro.reject = dir.at("rej.jsonl");
-  ro.quiet = true;
-  ev::diag::set_quiet(true);
   Outcome o;
-  auto stage = ev::stages::make_dedupe(opt);
-  if (!stage) {
-    o.end = std::unexpected(stage.error());
-    return o;
-  }
-  o.end = ev::pipeline::run(ro, **stage, o.report);
-  o.out = dir.read("out.jsonl");
-  o.rejects = dir.read("rej.jsonl");
+  ev::testing::run_stage(o, dir, ro, ev::stages::make_dedupe(opt));
   o.dups = dir.read("dups.jsonl");
   return o;
 }
@@ -81,8 +70,8 @@ TEST_CASE("dedupe: the first event of a key passes byte for byte, repeats are dr
 
 TEST_CASE("dedupe: the whole event is the default key, compared canonically") {
   TempDir dir;
-  auto o = run(dir, "{\"a\":1,\"b\":[1,2]}\n{ \"b\": [1, 2], \"a\": 1 }\n{\"a\":1,\"b\":[2,1]}\n",
-               {});
+  auto o =
+      run(dir, "{\"a\":1,\"b\":[1,2]}\n{ \"b\": [1, 2], \"a\": 1 }\n{\"a\":1,\"b\":[2,1]}\n", {});
   REQUIRE(o.end.has_value());
   CHECK(o.out == "{\"a\":1,\"b\":[1,2]}\n{\"a\":1,\"b\":[2,1]}\n");
   CHECK(o.dups.find("\"key\"") == std::string::npos);  // no key fields to show
@@ -163,8 +152,8 @@ TEST_CASE("dedupe: a bad or missing time is a bad event naming the field") {
   opt.key = "id";
   opt.within = 10 * kSec;
   opt.time_field = "at";
-  auto o = run(dir, "{\"id\":1,\"at\":\"yesterday\"}\n{\"id\":2}\n{\"id\":3,\"at\":1714557600}\n",
-               opt);
+  auto o =
+      run(dir, "{\"id\":1,\"at\":\"yesterday\"}\n{\"id\":2}\n{\"id\":3,\"at\":1714557600}\n", opt);
   REQUIRE(o.end.has_value());
   CHECK(o.out == "{\"id\":3,\"at\":1714557600}\n");
   CHECK(o.rejects.find("time field at: not a time") != std::string::npos);
@@ -248,8 +237,7 @@ TEST_CASE("dedupe: --state carries keys across runs; files read are skipped") {
   REQUIRE(first.end.has_value());
   CHECK(first.extra("checkpoints") == 1);
   // day1 again is skipped (read before); day2's a repeats day1's.
-  auto second =
-      run(dir, {{"day1.jsonl", ""}, {"day2.jsonl", ev_at("a", 2) + ev_at("c", 3)}}, opt);
+  auto second = run(dir, {{"day1.jsonl", ""}, {"day2.jsonl", ev_at("a", 2) + ev_at("c", 3)}}, opt);
   REQUIRE(second.end.has_value());
   CHECK(second.out == ev_at("c", 3));
   CHECK(second.report.in == 2);

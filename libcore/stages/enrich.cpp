@@ -245,15 +245,16 @@ class EnrichStage final : public pipeline::Stage {
   }
 
   // The key text of `t` in the event: kYes with the text, kMissing for a missing or
-  // null field; a container or malformed JSON is an error (a bad event).
+  // null field; a container or malformed JSON is an error (a bad event). An unescaped
+  // string key is written to `scratch` (default: the stage's).
   Result<json::Found> event_key(json::Event& event, const json::FieldPath& path,
-                                std::string_view& key) {
+                                std::string_view& key, std::string* scratch = nullptr) {
     simdjson::ondemand::value v;
     auto found = event.find(path, v);
     if (!found) return std::unexpected(found.error());
     if (*found == json::Found::kMissing) return json::Found::kMissing;
     if (v.is_null()) return json::Found::kMissing;
-    auto text = enrich::key_text(v, key_scratch_);
+    auto text = enrich::key_text(v, scratch ? *scratch : key_scratch_);
     if (!text) {
       return data_error("key field " + path.text() + " is " + text.error().message);
     }
@@ -430,7 +431,8 @@ class EnrichStage final : public pipeline::Stage {
       Lookup& l = p.lookups[k];
       l.row = nullptr;
       std::string_view key;
-      auto got = event_key(event, tables_[k]->on, key);
+      // A string key is unescaped straight into the lookup: one copy, not two.
+      auto got = event_key(event, tables_[k]->on, key, &l.key);
       if (!got) {
         l.state = Lookup::kBadKey;
         l.key = got.error().message;
@@ -439,7 +441,7 @@ class EnrichStage final : public pipeline::Stage {
         l.state = Lookup::kMissingKey;
       } else {
         l.state = Lookup::kKey;
-        l.key.assign(key);
+        if (key.data() != l.key.data()) l.key.assign(key);
         l.hash = Table::hash_of(l.key);
         tables_[k]->lookup_table()->prefetch_slot(l.hash);
       }

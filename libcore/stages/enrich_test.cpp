@@ -24,19 +24,8 @@ Outcome run(const TempDir& dir, const std::string& input, EnrichOptions opt) {
   ev::pipeline::RunOptions ro;
   ro.program = "ev-enrich";
   ro.inputs.push_back(dir.file("in.jsonl", input));
-  ro.output = dir.at("out.jsonl");
-  ro.reject = dir.at("rej.jsonl");
-  ro.quiet = true;
-  ev::diag::set_quiet(true);
   Outcome o;
-  auto stage = ev::stages::make_enrich(std::move(opt));
-  if (!stage) {
-    o.end = std::unexpected(stage.error());
-    return o;
-  }
-  o.end = ev::pipeline::run(ro, **stage, o.report);
-  o.out = dir.read("out.jsonl");
-  o.rejects = dir.read("rej.jsonl");
+  ev::testing::run_stage(o, dir, ro, ev::stages::make_enrich(std::move(opt)));
   return o;
 }
 
