@@ -11,12 +11,13 @@ c1=$!
 ev-dedupe --key event_id --within 1h -i "$uri" $group_opts --stats > out2.jsonl 2> err2.txt &
 c2=$!
 cleanup_add "kill -9 $c1 $c2 2>/dev/null"
-# Produce for about 5 s, keyed by user, so that one user's events (and repeats) meet
-# in one partition.
-ev-ingest --rate 4000/s in.jsonl | ev-emit -o "kafka://$BROKERS/ev?key=user_id" &
+# Produce for about 10 s, keyed by user, so that one user's events (and repeats) meet
+# in one partition; long enough that a group join slowed by a loaded machine still
+# finds events left for both members.
+ev-ingest --rate 2000/s in.jsonl | ev-emit -o "kafka://$BROKERS/ev?key=user_id" &
 producer=$!
 # Both members work on the stream, then one dies without a word.
-for _ in $(seq 100); do [ -s out1.jsonl ] && [ -s out2.jsonl ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s out1.jsonl ] && [ -s out2.jsonl ] && break; sleep 0.1; done
 [ -s out1.jsonl ] && [ -s out2.jsonl ] || { echo "the group did not share the partitions"; exit 1; }
 sleep 1
 kill -9 "$c1"
