@@ -38,6 +38,10 @@ void add_input_options(CLI::App& app, pipeline::RunOptions& run) {
                       if (v && *v < 16) return usage_error("must be at least 16 bytes");
                       return v;
                     });
+  app.add_option("--where", run.where,
+                 "handle only events for which EXPR is true (ev-expr(7)); the others are "
+                 "dropped, counted as 'filtered' in --stats")
+      ->type_name("EXPR");
 }
 
 void add_output_options(CLI::App& app, pipeline::RunOptions& run) {

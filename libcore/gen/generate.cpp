@@ -1,8 +1,13 @@
 #include "libcore/gen/generate.h"
 
+#include <simdjson.h>
+
 #include <cmath>
+#include <memory>
 
 #include "libcore/base/stop.h"
+#include "libcore/expr/filter.h"
+#include "libcore/json/event.h"
 
 namespace ev::gen {
 
@@ -28,11 +33,50 @@ Status check(const GenerateOptions& opt) {
   return {};
 }
 
+namespace {
+
+// --where over the line just appended to `buffer` (from `begin`): true to keep it.
+class LineFilter {
+ public:
+  explicit LineFilter(std::unique_ptr<expr::Filter> filter) : filter_(std::move(filter)) {}
+  bool keep(const std::string& buffer, size_t begin) {
+    if (!filter_) return true;
+    size_t end = buffer.size();
+    if (end > begin && buffer[end - 1] == '\n') --end;
+    padded_.assign(buffer, begin, end - begin);
+    padded_.append(simdjson::SIMDJSON_PADDING, ' ');
+    event_.reset(std::string_view(padded_.data(), end - begin), "ev-gen", ++line_);
+    return filter_->test(event_) != expr::Filter::Verdict::kDrop;
+  }
+
+ private:
+  std::unique_ptr<expr::Filter> filter_;
+  simdjson::ondemand::parser parser_;
+  json::Event event_{parser_};
+  std::string padded_;
+  uint64_t line_ = 0;
+};
+
+}  // namespace
+
 Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& clock) {
   if (auto st = check(opt); !st) return st;
+  std::unique_ptr<expr::Filter> where;
+  if (!opt.where.empty()) {
+    auto f = expr::Filter::compile(opt.where, {}, &clock);
+    if (!f) return std::unexpected(f.error());
+    where = std::move(*f);
+  }
+  LineFilter filter(std::move(where));
   if (opt.profiles) {
     ProfileGenerator profiles(opt.events);
-    while (!stop_requested() && profiles.next(out.buffer())) {
+    for (;;) {
+      const size_t begin = out.buffer().size();
+      if (stop_requested() || !profiles.next(out.buffer())) break;
+      if (!filter.keep(out.buffer(), begin)) {
+        out.buffer().resize(begin);
+        continue;
+      }
       if (auto st = out.end_line(); !st) return st;
     }
     return out.close();
@@ -49,7 +93,12 @@ Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& cl
         if (stop_requested()) break;
       }
     }
+    const size_t begin = out.buffer().size();
     gen.next(out.buffer());
+    if (!filter.keep(out.buffer(), begin)) {
+      out.buffer().resize(begin);
+      continue;
+    }
     if (auto st = out.end_line(); !st) return st;
   }
   return out.close();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "libcore/base/status.h"
 #include "libcore/gen/generator.h"
@@ -19,6 +20,9 @@ struct GenerateOptions {
   uint64_t count = 1000;  // 0: unbounded (until stopped or the reader goes away)
   double rate = 0;        // lines per second; 0: as fast as possible
   bool profiles = false;  // write events.users profile rows; count is not used
+  // --where EXPR: of the lines generated (count of them), only those for which it is
+  // true are written; lines that are deliberately bad (--malformed) are written.
+  std::string where;
 };
 
 // Fails with kUsage on out-of-range options (probabilities outside [0,1], users 0,

@@ -12,6 +12,7 @@
 #include "libcore/io/byte_source.h"
 #include "libcore/io/line_reader.h"
 #include "libcore/kafka/uri.h"
+#include "libcore/time/timestamp.h"
 
 namespace ev::pipeline {
 
@@ -30,6 +31,11 @@ struct RunOptions {
   bool check_json = false;    // fully parse each line at the gate (ev-ingest --check-json)
   size_t max_warnings = 100;  // per-event warnings on stderr before they are summarized
   kafka::KafkaOptions kafka;  // -X, --kafka-config, --exactly-once, --commit-every
+  // --where EXPR (ev-expr(7)): events for which it is not true are dropped before the
+  // stage sees them. `ts` in it is the program's time field, read by its time unit.
+  std::string where;
+  std::string time_field = "ts";
+  time::EpochUnit time_unit = time::EpochUnit::kAuto;
 };
 
 }  // namespace ev::pipeline

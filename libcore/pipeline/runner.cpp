@@ -10,6 +10,7 @@
 
 #include "libcore/base/diag.h"
 #include "libcore/base/stop.h"
+#include "libcore/expr/filter.h"
 #include "libcore/io/glob.h"
 #include "libcore/io/line_reader.h"
 #include "libcore/io/line_writer.h"
@@ -276,6 +277,10 @@ Status check_options(const RunOptions& opt) {
         "(kafka://host:port/a,b)");
   }
   if (kafka_in && opt.source.follow) return usage_error("--follow is for files, not Kafka");
+  if (!opt.where.empty()) {
+    auto filter = expr::Filter::compile(opt.where, {opt.time_field, opt.time_unit});
+    if (!filter) return std::unexpected(filter.error());
+  }
   if (opt.kafka.exactly_once) {
     if (!kafka_in || !kafka::is_kafka_uri(opt.output)) {
       return usage_error("--exactly-once needs a Kafka input and a Kafka output (-o kafka://...)");
@@ -344,6 +349,12 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     rejects = std::make_unique<io::LineWriter>(std::move(*sink), 64 * 1024);
   }
   RunnerEmitter emitter(opt, report, out, rejects.get(), stage);
+  std::unique_ptr<expr::Filter> where;
+  if (!opt.where.empty()) {
+    auto filter = expr::Filter::compile(opt.where, {opt.time_field, opt.time_unit});
+    if (!filter) return std::unexpected(filter.error());
+    where = std::move(*filter);
+  }
 
   simdjson::ondemand::parser parser;
   simdjson::dom::parser dom_parser;
@@ -397,6 +408,17 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
     }
     event.reset(text, source_name, number);
     event.set_kafka(kafka);
+    if (where) {
+      switch (where->test(event)) {
+        case expr::Filter::Verdict::kPass:
+          break;
+        case expr::Filter::Verdict::kDrop:
+          ++report.dropped;
+          return {};
+        case expr::Filter::Verdict::kError:
+          return emitter.bad_line(text, source_name, number, where->error(), false, 0, kafka);
+      }
+    }
     return stage.on_event(event, emitter);
   };
 
@@ -610,6 +632,7 @@ Result<RunEnd> run(const RunOptions& opt, Stage& stage, RunReport& report,
       close_both(out, rejects.get(), !failure && failure.error().kind != ErrorKind::kPipe);
   if (failure && !closed) failure = closed;
   report.seconds = static_cast<double>(clock.mono_ns() - started) / 1e9;
+  if (where) report.add_extra("filtered", where->dropped());
   // Last, whatever ended the run (a closed pipe too): the stage's side outputs.
   const Outcome outcome = !failure          ? Outcome::kFailed
                           : end.interrupted ? Outcome::kStopped

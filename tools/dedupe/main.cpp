@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
       ->type_name("SINK");
   ev::cli::add_state_options(app, opt.state, opt.checkpoint_every, "keys");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
+    run.time_field = opt.time_field;
+    run.time_unit = opt.time_unit;
     if (within_opt->count() > 0) opt.within = within;
     opt.keep = keep == "last" ? ev::stages::Keep::kLast : ev::stages::Keep::kFirst;
     opt.late = late == "drop"     ? ev::stages::Late::kDrop

@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
       ->excludes(max_late)
       ->excludes(malformed)
       ->excludes(interval);
+  app.add_option("--where", opt.where,
+                 "write only the generated lines for which EXPR is true (ev-expr(7)); --count "
+                 "counts lines generated, not written")
+      ->type_name("EXPR");
   app.add_option("-o,--output", output, "'-' for stdout (default) or a file (.zst/.gz by name)")
       ->type_name("OUTPUT");
   return ev::cli::run_program(app, argc, argv, "ev-gen", [&]() -> ev::Status {

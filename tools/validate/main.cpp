@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
                  "events) are invalid")
       ->type_name("N|P%");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
+    run.time_unit = opt.time_unit;
     opt.program = run.program;
     opt.events_on_stdout = run.output == "-";
     auto stage = ev::stages::make_validate(opt);

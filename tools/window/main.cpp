@@ -113,6 +113,8 @@ int main(int argc, char** argv) {
                            "ends first fires early");
   ev::cli::add_state_options(app, opt.state, opt.checkpoint_every, "open windows");
   return ev::cli::main(app, argc, argv, run, [&]() -> ev::Result<ev::cli::StageSetup> {
+    run.time_field = opt.time_field;
+    run.time_unit = opt.time_unit;
     if (tumble_opt->count() > 0) {
       opt.kind = ev::stages::WindowKind::kTumble;
       opt.spec.size = opt.spec.slide = tumble;
