@@ -120,7 +120,13 @@ class Frame {
 
   // For Expr: the field in `slot`, reading the event's fields on first use. False on
   // an error (malformed JSON, an unreadable time field), with error() set.
-  bool field(uint32_t slot, Value& out);
+  bool field(uint32_t slot, Value& out) {
+    if (loaded_ && !load_failed_ && !field_failed_[slot]) {
+      out = fields_[slot];
+      return true;
+    }
+    return read_field(slot, out);
+  }
   // Records an error (the first one of the event wins) and returns false.
   bool fail(std::string message);
   int64_t now();
@@ -131,6 +137,7 @@ class Frame {
 
  private:
   struct Node;
+  bool read_field(uint32_t slot, Value& out);
   bool load();
   void walk_object(simdjson::ondemand::object obj, const Node& node);
   void walk_array(simdjson::ondemand::array arr, const Node& node);
@@ -154,6 +161,7 @@ class Frame {
   bool loaded_ = false;
   bool load_failed_ = false;
   bool may_escape_ = false;
+  const char* line_end_ = nullptr;  // the end of the event line
   bool failed_ = false;
   std::string error_;
   Arena arena_;

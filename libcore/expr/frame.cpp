@@ -79,7 +79,7 @@ bool Frame::fail(std::string message) {
 
 int64_t Frame::now() { return clock_->now_ns(); }
 
-bool Frame::field(uint32_t slot, Value& out) {
+bool Frame::read_field(uint32_t slot, Value& out) {
   if (!loaded_ && !load()) return false;
   if (load_failed_) return fail(error_.empty() ? "invalid JSON" : error_);
   if (field_failed_[slot]) return fail(field_errors_[slot]);
@@ -96,6 +96,7 @@ bool Frame::load() {
   }
   if (!event_) return true;  // constant folding: no event
   may_escape_ = std::memchr(event_->raw().data(), '\\', event_->raw().size()) != nullptr;
+  line_end_ = event_->raw().data() + event_->raw().size();
   walk_error_ = simdjson::SUCCESS;
   if (fields_.empty()) return true;
   auto doc = event_->doc();
@@ -243,17 +244,14 @@ void Frame::convert(simdjson::ondemand::value value, uint32_t slot) {
         break;
       case simdjson::ondemand::json_type::string:
         if (!may_escape_) {
-          simdjson::ondemand::raw_json_string raw;
-          err = value.get_raw_json_string().get(raw);
-          if (err) break;
-          const char* s = raw.raw();
-          const char* end = static_cast<const char*>(std::memchr(
-              s, '"', static_cast<size_t>(event_->raw().data() + event_->raw().size() - s)));
-          if (!end) {
+          // The token is the quoted string, maybe followed by whitespace.
+          std::string_view token = value.raw_json_token();
+          while (token.size() > 1 && token.back() != '"') token.remove_suffix(1);
+          if (token.size() < 2) {
             err = simdjson::STRING_ERROR;
             break;
           }
-          out = Value::string(std::string_view(s, static_cast<size_t>(end - s)));
+          out = Value::string(token.substr(1, token.size() - 2));
         } else {
           std::string_view s;
           err = value.get_string().get(s);

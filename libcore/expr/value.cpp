@@ -71,7 +71,13 @@ void append_number(std::string& out, double n) {
     return;
   }
   char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  char* end;
+  if (n == std::trunc(n) && std::fabs(n) < 1e15) {  // integral: the cheap conversion
+    end = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(n)).ptr;
+    if (n == 0 && std::signbit(n)) out += '-';
+  } else {
+    end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  }
   out.append(buf, end);
 }
 
