@@ -235,6 +235,11 @@ Status append_spliced(std::string& out, std::string_view raw, std::string_view m
         pos = cut_e;
       }
       cut.append(raw.substr(pos, close - pos));
+      // Cutting the last members can leave the comma before the first of them (it
+      // was kept while a member followed): drop it.
+      size_t end = cut.size();
+      while (end > 0 && is_ws(cut[end - 1])) --end;
+      if (end > 0 && cut[end - 1] == ',') cut.erase(end - 1, 1);
       body = cut;
     }
   }

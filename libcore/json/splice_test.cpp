@@ -42,6 +42,21 @@ TEST_CASE("splice: an existing member of the same key is replaced, never duplica
   CHECK(splice(R"({"n":{"_src":1}})", R"("_src":2)") == R"({"n":{"_src":1},"_src":2})");
 }
 
+TEST_CASE("splice: several replaced members, wherever they stand, leave valid JSON") {
+  // Two at the end: the comma before the first of them goes too.
+  CHECK(splice(R"({"a":1,"x":2,"y":3})", R"("x":5,"y":6)", {"x", "y"}) ==
+        R"({"a":1,"x":5,"y":6})");
+  CHECK(splice(R"({"a":1 , "x":2 , "y":3 })", R"("x":5,"y":6)", {"x", "y"}) ==
+        R"({"a":1,"x":5,"y":6   })");
+  CHECK(splice(R"({"x":2,"y":3,"a":1})", R"("x":5,"y":6)", {"x", "y"}) ==
+        R"({"a":1,"x":5,"y":6})");
+  CHECK(splice(R"({"x":2,"a":1,"y":3})", R"("x":5,"y":6)", {"x", "y"}) ==
+        R"({"a":1,"x":5,"y":6})");
+  CHECK(splice(R"({"x":2,"y":3})", R"("x":5,"y":6)", {"x", "y"}) == R"({"x":5,"y":6})");
+  CHECK(splice(R"({"a":1,"x":2,"b":2,"y":3,"z":4})", R"("x":5,"y":6,"z":7)", {"x", "y", "z"}) ==
+        R"({"a":1,"b":2,"x":5,"y":6,"z":7})");
+}
+
 TEST_CASE("splice: not an object") {
   CHECK(splice("[1]", "\"x\":1").rfind("error", 0) == 0);
   CHECK(splice("", "\"x\":1").rfind("error", 0) == 0);
