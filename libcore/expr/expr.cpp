@@ -232,6 +232,21 @@ struct Expr::Impl {
   bool constant = true;
 
   bool eval(uint32_t i, Frame& f, Value& out) const;
+  // Node i's value without copying a leaf (a literal, variable or field): a pointer
+  // to it, or to `tmp` holding a computed value; null on an error.
+  const Value* operand(uint32_t i, Frame& f, Value& tmp) const {
+    const Node& n = nodes[i];
+    switch (n.op) {
+      case Op::kLit:
+        return &n.lit;
+      case Op::kVar:
+        return &f.variable(n.slot);
+      case Op::kField:
+        return f.field_ptr(n.slot);
+      default:
+        return eval(i, f, tmp) ? &tmp : nullptr;
+    }
+  }
   bool call(const Node& n, Frame& f, Value& out) const;
   bool type_error(const Node& n, Frame& f, std::string message) const {
     return f.fail(label + ", column " + std::to_string(n.col) + ": " + message);
@@ -391,7 +406,9 @@ bool Expr::Impl::member(const Node& n, Frame& f, const Value& x, const Value& li
 }
 
 bool Expr::Impl::arg_string(const Node& n, Frame& f, uint32_t k, Value& out, bool& null) const {
-  if (!eval(arg(n, k), f, out)) return false;
+  const Value* p = operand(arg(n, k), f, out);
+  if (!p) return false;
+  if (p != &out) out = *p;
   null = out.is_null();
   if (null || out.type == Type::kString) return true;
   return type_error(n, f,
@@ -400,7 +417,9 @@ bool Expr::Impl::arg_string(const Node& n, Frame& f, uint32_t k, Value& out, boo
 }
 
 bool Expr::Impl::arg_number(const Node& n, Frame& f, uint32_t k, Value& out, bool& null) const {
-  if (!eval(arg(n, k), f, out)) return false;
+  const Value* p = operand(arg(n, k), f, out);
+  if (!p) return false;
+  if (p != &out) out = *p;
   null = out.is_null();
   if (null || out.type == Type::kNumber) return true;
   return type_error(n, f,
@@ -409,7 +428,9 @@ bool Expr::Impl::arg_number(const Node& n, Frame& f, uint32_t k, Value& out, boo
 }
 
 bool Expr::Impl::arg_time(const Node& n, Frame& f, uint32_t k, Value& out, bool& null) const {
-  if (!eval(arg(n, k), f, out)) return false;
+  const Value* p = operand(arg(n, k), f, out);
+  if (!p) return false;
+  if (p != &out) out = *p;
   null = out.is_null();
   if (null || out.type == Type::kTime) return true;
   if (out.type == Type::kString || out.type == Type::kNumber) {
@@ -464,8 +485,10 @@ bool Expr::Impl::eval(uint32_t i, Frame& f, Value& out) const {
     case Op::kAnd:
     case Op::kOr: {
       const bool is_and = n.op == Op::kAnd;
-      Value x, y;
-      if (!eval(n.a, f, x)) return false;
+      Value tx, ty;
+      const Value* px = operand(n.a, f, tx);
+      if (!px) return false;
+      const Value& x = *px;
       if (!x.is_null() && x.type != Type::kBool) {
         return type_error(n, f,
                           "'" + std::string(op_text(n.op)) + "' needs booleans, got " +
@@ -475,7 +498,9 @@ bool Expr::Impl::eval(uint32_t i, Frame& f, Value& out) const {
         out = x;
         return true;
       }
-      if (!eval(n.b, f, y)) return false;
+      const Value* py = operand(n.b, f, ty);
+      if (!py) return false;
+      const Value& y = *py;
       if (!y.is_null() && y.type != Type::kBool) {
         return type_error(n, f,
                           "'" + std::string(op_text(n.op)) + "' needs booleans, got " +
@@ -492,8 +517,10 @@ bool Expr::Impl::eval(uint32_t i, Frame& f, Value& out) const {
     }
     case Op::kIn:
     case Op::kNotIn: {
-      Value x;
-      if (!eval(n.a, f, x)) return false;
+      Value tx;
+      const Value* px = operand(n.a, f, tx);
+      if (!px) return false;
+      const Value& x = *px;
       const Node& list = nodes[n.b];
       if (list.op == Op::kArray) {  // evaluated element by element, nothing materialized
         if (x.is_null()) {
@@ -519,8 +546,13 @@ bool Expr::Impl::eval(uint32_t i, Frame& f, Value& out) const {
       break;
   }
   // Binary operators.
-  Value x, y;
-  if (!eval(n.a, f, x) || !eval(n.b, f, y)) return false;
+  Value tx, ty;
+  const Value* px = operand(n.a, f, tx);
+  if (!px) return false;
+  const Value* py = operand(n.b, f, ty);
+  if (!py) return false;
+  const Value& x = *px;
+  const Value& y = *py;
   switch (n.op) {
     case Op::kEq:
     case Op::kNe: {

@@ -127,6 +127,12 @@ class Frame {
     }
     return read_field(slot, out);
   }
+  // As field(), a pointer to the value (valid until reset()); null on an error.
+  const Value* field_ptr(uint32_t slot) {
+    if (loaded_ && !load_failed_ && !field_failed_[slot]) return &fields_[slot];
+    Value v;
+    return read_field(slot, v) ? &fields_[slot] : nullptr;
+  }
   // Records an error (the first one of the event wins) and returns false.
   bool fail(std::string message);
   int64_t now();
@@ -139,9 +145,15 @@ class Frame {
   struct Node;
   bool read_field(uint32_t slot, Value& out);
   bool load();
-  void walk_object(simdjson::ondemand::object obj, const Node& node);
-  void walk_array(simdjson::ondemand::array arr, const Node& node);
-  void visit(simdjson::ondemand::value value, const Node& node);
+  bool scan_object(const char*& p, const Node& node);
+  bool scan_array(const char*& p, const Node& node);
+  bool scan_member(const char*& p, const Node& node);
+  bool scan_leaf(const char*& p, uint32_t slot);
+  bool scan_string(const char*& p, std::string_view& content, bool& escaped);
+  bool skip_value(const char*& p);
+  bool unescape(std::string_view raw, std::string_view& out);
+  bool leaf_time(uint32_t slot, std::string_view text, bool number);
+  bool not_a_time(uint32_t slot);
   void convert(simdjson::ondemand::value value, uint32_t slot);
 
   const Scope& scope_;
@@ -160,7 +172,6 @@ class Frame {
   simdjson::error_code walk_error_ = simdjson::SUCCESS;
   bool loaded_ = false;
   bool load_failed_ = false;
-  bool may_escape_ = false;
   const char* line_end_ = nullptr;  // the end of the event line
   bool failed_ = false;
   std::string error_;

@@ -3,7 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 namespace ev::expr {
 namespace {
@@ -235,6 +239,117 @@ TEST_CASE("expr: holds() accepts booleans only") {
   CHECK(!num->holds(frame));
   CHECK(frame.failed());
   CHECK(frame.error() == "w: the result must be a boolean, got number");
+}
+
+}  // namespace
+}  // namespace ev::expr
+
+namespace ev::expr {
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The frame's scanner against simdjson's DOM on every object of JSONTestSuite: the
+// same value for every top-level member (the first of a name), and no crash on the
+// malformed ones.
+TEST_CASE("expr: fields read by the scanner match simdjson on JSONTestSuite") {
+  const std::filesystem::path dir =
+      std::filesystem::path(EV_SHARED_DIR) / "corpora/jsontestsuite/test_parsing";
+  REQUIRE_MESSAGE(std::filesystem::is_directory(dir), dir.string());
+  int compared = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.ends_with(".json")) continue;
+    CAPTURE(name);
+    const std::string text = read_file(entry.path());
+    std::string padded = text + std::string(simdjson::SIMDJSON_PADDING, ' ');
+    simdjson::dom::parser dom;
+    simdjson::dom::element root;
+    const bool valid = !dom.parse(text.data(), text.size()).get(root);
+    std::vector<std::pair<std::string, simdjson::dom::element>> members;
+    simdjson::dom::object obj;
+    if (valid && !root.get_object().get(obj)) {
+      for (auto [k, v] : obj) {
+        bool seen = false;
+        for (auto& [k2, v2] : members) seen = seen || k2 == k;
+        if (!seen) members.emplace_back(std::string(k), v);
+      }
+    }
+    Scope scope(ScopeOptions{"no time field", time::EpochUnit::kAuto});
+    std::vector<uint32_t> slots;
+    for (auto& [k, v] : members) {
+      std::string path;  // every character escaped: any key
+      for (char c : k) (path += '\\') += c;
+      auto parsed = json::FieldPath::parse(path.empty() ? "[\"\"]" : path);
+      REQUIRE(parsed);
+      slots.push_back(scope.field(*parsed));
+    }
+    if (members.empty()) slots.push_back(scope.field(*json::FieldPath::parse("a.b[1]")));
+    Frame frame(scope);
+    simdjson::ondemand::parser parser;
+    json::Event event(parser);
+    event.reset(std::string_view(padded.data(), text.size()), name, 1);
+    frame.reset(event);
+    Value v;
+    const bool read = frame.field(slots[0], v);  // must not crash, whatever the input
+    if (members.empty()) continue;
+    REQUIRE_MESSAGE(read, frame.error());
+    for (size_t i = 0; i < members.size(); ++i) {
+      REQUIRE(frame.field(slots[i], v));
+      const auto& e = members[i].second;
+      std::string got, want;
+      append_json(got, v);
+      switch (e.type()) {
+        case simdjson::dom::element_type::STRING:
+          append_json(want, Value::string(std::string_view(e.get_string())));
+          break;
+        case simdjson::dom::element_type::INT64:
+        case simdjson::dom::element_type::UINT64:
+        case simdjson::dom::element_type::DOUBLE:
+          append_json(want, Value::number(double(e.get_double().value_unsafe())));
+          break;
+        case simdjson::dom::element_type::BOOL:
+          append_json(want, Value::boolean(bool(e.get_bool().value_unsafe())));
+          break;
+        case simdjson::dom::element_type::NULL_VALUE:
+          want = "null";
+          break;
+        case simdjson::dom::element_type::ARRAY:
+          want = got = (v.type == Type::kArray) ? "[array]" : got;
+          break;
+        case simdjson::dom::element_type::OBJECT:
+          want = got = (v.type == Type::kObject) ? "{object}" : got;
+          break;
+      }
+      CHECK_MESSAGE(got == want, members[i].first);
+      ++compared;
+    }
+  }
+  CHECK(compared >= 14);
+}
+
+TEST_CASE("expr: the scanner reads nested paths, escapes and odd spacing") {
+  Eval ev(R"( { "a" : { "b" : [ 1 , { "c" : "x\ty" } , [ ] ] } , "d\u0061" : -0.5e1 ,)"
+          R"( "s" : "\ud83d\ude00\/" , "n" : [ ] , "a" : 9 } )");
+  CHECK(ev("a.b[1].c") == R"("x\ty")");
+  CHECK(ev("a.b[0] + da") == "-4");
+  CHECK(ev("s") == R"("😀/")");
+  CHECK(ev("a.b[2]") == "[ ]");  // a container is its raw text
+  CHECK(ev("len(n)") == "0");
+  CHECK(ev("a.b[1].c + a.x") == "null");
+  Eval bad_escape(R"({"a":"\x"})");
+  CHECK(bad_escape("a").starts_with("error: invalid JSON"));
+  Eval lone_surrogate(R"({"a":"\udc00"})");
+  CHECK(lone_surrogate("a").starts_with("error: invalid JSON"));
+  Eval bad_number(R"({"a":01})");
+  CHECK(bad_number("a").starts_with("error: invalid JSON"));
+  Eval unterminated(R"({"a":"abc})");
+  CHECK(unterminated("a").starts_with("error: invalid JSON"));
+  Eval missing_colon(R"({"a" 1})");
+  CHECK(missing_colon("a").starts_with("error: invalid JSON"));
 }
 
 }  // namespace

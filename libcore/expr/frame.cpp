@@ -1,16 +1,64 @@
-// Frame: reading a Scope's fields from an event in one walk of the document.
+// Frame: reading a Scope's fields from an event in one pass over its bytes.
 //
-// The field paths form a trie (root = the event object). The walk iterates each
-// object the trie enters once, member by member, matching keys against the node's
-// children (the first member of a name wins, as Event::find); a leaf converts its
-// value. A path that ends where another continues (`device` and `device.os`) is read
-// with Event::find after the walk, since an On-Demand value is consumed once.
+// The field paths form a trie (root = the event object). A small scanner walks the
+// line once: each object the trie enters is read member by member, its keys matched
+// against the node's children (the first member of a name wins, as Event::find);
+// a leaf's value is converted in place (strings without escapes stay views into the
+// line), other values are skipped by their brackets and quotes. No tape is built:
+// for the handful of fields an expression reads this costs a fraction of a full
+// simdjson parse. The scanner checks the syntax of what it walks (keys, colons,
+// commas, brackets, strings, the values it converts) and reports malformed JSON
+// there; like the On-Demand reads of other stages it does not validate values it
+// skips. A path that ends where another continues (`device` and `device.os`) is
+// read with Event::find after the walk.
+#include <emmintrin.h>
+
+#include <charconv>
 #include <cstring>
 
 #include "libcore/expr/expr.h"
 #include "libcore/json/event_time.h"
+#include "libcore/json/json_writer.h"
 
 namespace ev::expr {
+
+namespace {
+
+inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The first '"' or '\\' at or after p (the line is followed by readable padding, and
+// ends before `end`); `end` when there is none.
+inline const char* find_quote(const char* p, const char* end) {
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i slash = _mm_set1_epi8('\\');
+  while (p < end) {
+    __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    int mask =
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, slash)));
+    if (mask) {
+      const char* hit = p + __builtin_ctz(static_cast<unsigned>(mask));
+      return hit < end ? hit : end;
+    }
+    p += 16;
+  }
+  return end;
+}
+
+int hex4(const char* p) {
+  int v = 0;
+  for (int i = 0; i < 4; ++i) {
+    char c = p[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+}  // namespace
 
 struct Frame::Node {
   json::PathSegment seg;
@@ -95,24 +143,17 @@ bool Frame::load() {
     present_[i] = 0;
   }
   if (!event_) return true;  // constant folding: no event
-  may_escape_ = std::memchr(event_->raw().data(), '\\', event_->raw().size()) != nullptr;
   line_end_ = event_->raw().data() + event_->raw().size();
   walk_error_ = simdjson::SUCCESS;
   if (fields_.empty()) return true;
-  auto doc = event_->doc();
-  if (!doc) {
+  const char* p = event_->raw().data();
+  while (p < line_end_ && is_ws(*p)) ++p;
+  if (p >= line_end_ || *p != '{' || !scan_object(p, nodes_[0])) {
     load_failed_ = true;
-    return fail(doc.error().message);
-  }
-  simdjson::ondemand::object obj;
-  if (auto err = (*doc)->get_object().get(obj); err) {
-    load_failed_ = true;
-    return fail(json::describe(err));
-  }
-  if (nodes_[0].children.size()) walk_object(obj, nodes_[0]);
-  if (walk_error_) {
-    load_failed_ = true;
-    return fail(json::describe(walk_error_));
+    return fail("invalid JSON: " +
+                std::string(p < line_end_ ? "malformed near byte " +
+                                                std::to_string(p - event_->raw().data() + 1)
+                                          : "unexpected end"));
   }
   for (uint32_t slot : slow_) {
     simdjson::ondemand::value v;
@@ -130,93 +171,304 @@ bool Frame::load() {
   return true;
 }
 
-void Frame::walk_object(simdjson::ondemand::object obj, const Node& node) {
-  for (auto member : obj) {
-    simdjson::ondemand::field field;
-    if (auto err = std::move(member).get(field); err) {
-      walk_error_ = err;
-      return;
+// ---- the scanner ----
+
+// A JSON string at p ('"'): its content [begin, close) and whether it holds escapes;
+// p moves past the closing quote. False when it is not terminated.
+bool Frame::scan_string(const char*& p, std::string_view& content, bool& escaped) {
+  const char* begin = ++p;
+  escaped = false;
+  for (;;) {
+    const char* q = find_quote(p, line_end_);
+    if (q >= line_end_) return false;
+    if (*q == '"') {
+      content = std::string_view(begin, static_cast<size_t>(q - begin));
+      p = q + 1;
+      return true;
     }
-    std::string_view key;
-    if (may_escape_) {
-      if (auto err = field.unescaped_key().get(key); err) {
-        walk_error_ = err;
-        return;
-      }
-    } else {
-      const char* k = field.key().raw();
-      const char* end = static_cast<const char*>(std::memchr(
-          k, '"', static_cast<size_t>(event_->raw().data() + event_->raw().size() - k)));
-      if (!end) {
-        walk_error_ = simdjson::TAPE_ERROR;
-        return;
-      }
-      key = std::string_view(k, static_cast<size_t>(end - k));
-    }
-    for (uint32_t c : node.children) {
-      Node& child = nodes_[c];
-      if (child.seg.kind != json::PathSegment::Kind::kKey || child.seg.key != key) continue;
-      if (child.seen != generation_) {
-        child.seen = generation_;
-        visit(field.value(), child);
-        if (walk_error_) return;
-      }
-      break;
-    }
+    escaped = true;
+    p = q + 2;  // the escaped character (checked when unescaped)
   }
 }
 
-void Frame::walk_array(simdjson::ondemand::array arr, const Node& node) {
-  size_t index = 0;
-  size_t wanted = 0;
-  for (uint32_t c : node.children) {
-    if (nodes_[c].seg.kind == json::PathSegment::Kind::kIndex) ++wanted;
-  }
-  for (auto element : arr) {
-    if (!wanted) return;
-    simdjson::ondemand::value v;
-    if (auto err = element.get(v); err) {
-      walk_error_ = err;
-      return;
+// Unescapes JSON string content into the arena. False on a bad escape.
+bool Frame::unescape(std::string_view raw, std::string_view& out) {
+  char* buf = arena_.alloc(raw.size());  // unescaped text is never longer
+  size_t n = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c != '\\') {
+      buf[n++] = c;
+      continue;
     }
+    if (++i >= raw.size()) return false;
+    switch (raw[i]) {
+      case '"':
+        buf[n++] = '"';
+        break;
+      case '\\':
+        buf[n++] = '\\';
+        break;
+      case '/':
+        buf[n++] = '/';
+        break;
+      case 'b':
+        buf[n++] = '\b';
+        break;
+      case 'f':
+        buf[n++] = '\f';
+        break;
+      case 'n':
+        buf[n++] = '\n';
+        break;
+      case 'r':
+        buf[n++] = '\r';
+        break;
+      case 't':
+        buf[n++] = '\t';
+        break;
+      case 'u': {
+        if (raw.size() - i < 5) return false;
+        int cp = hex4(raw.data() + i + 1);
+        if (cp < 0) return false;
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {  // a surrogate pair
+          if (raw.size() - i < 7 || raw[i + 1] != '\\' || raw[i + 2] != 'u') return false;
+          int lo = hex4(raw.data() + i + 3);
+          if (lo < 0xDC00 || lo > 0xDFFF) return false;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          i += 6;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return false;
+        }
+        std::string tmp;  // at most 4 bytes: small-string storage, no allocation
+        json::append_utf8(tmp, static_cast<uint32_t>(cp));
+        std::memcpy(buf + n, tmp.data(), tmp.size());
+        n += tmp.size();
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  out = std::string_view(buf, n);
+  return true;
+}
+
+// Skips one value at p (after whitespace). False on malformed JSON.
+bool Frame::skip_value(const char*& p) {
+  if (p >= line_end_) return false;
+  const char c = *p;
+  if (c == '"') {
+    std::string_view s;
+    bool escaped;
+    return scan_string(p, s, escaped);
+  }
+  if (c == '{' || c == '[') {
+    int depth = 0;
+    while (p < line_end_) {
+      const char d = *p;
+      if (d == '"') {
+        std::string_view s;
+        bool escaped;
+        if (!scan_string(p, s, escaped)) return false;
+        continue;
+      }
+      if (d == '{' || d == '[') {
+        ++depth;
+      } else if (d == '}' || d == ']') {
+        if (--depth == 0) {
+          ++p;
+          return true;
+        }
+      }
+      ++p;
+    }
+    return false;
+  }
+  const char* b = p;
+  while (p < line_end_ && *p != ',' && *p != '}' && *p != ']' && !is_ws(*p)) ++p;
+  return p > b;
+}
+
+bool Frame::scan_object(const char*& p, const Node& node) {
+  // p is at '{'.
+  ++p;
+  size_t next = 0;
+  while (p < line_end_ && is_ws(*p)) ++p;
+  if (p < line_end_ && *p == '}') {
+    ++p;
+    return true;
+  }
+  for (;;) {
+    if (p >= line_end_ || *p != '"') return false;
+    std::string_view key;
+    bool escaped;
+    if (!scan_string(p, key, escaped)) return false;
+    if (escaped && !unescape(key, key)) return false;
+    while (p < line_end_ && is_ws(*p)) ++p;
+    if (p >= line_end_ || *p != ':') return false;
+    ++p;
+    while (p < line_end_ && is_ws(*p)) ++p;
+    // Events of one stream tend to keep their key order: the search starts after the
+    // child matched last.
+    Node* match = nullptr;
+    const size_t count = node.children.size();
+    for (size_t k = 0, c = next; k < count; ++k, ++c) {
+      if (c == count) c = 0;
+      Node& child = nodes_[node.children[c]];
+      const std::string& want = child.seg.key;
+      if (want.size() != key.size() || child.seg.kind != json::PathSegment::Kind::kKey ||
+          (!want.empty() && want[0] != key[0]) || want != key) {
+        continue;
+      }
+      if (child.seen != generation_) match = &child;
+      next = c + 1 == count ? 0 : c + 1;
+      break;
+    }
+    if (match) {
+      match->seen = generation_;
+      if (!scan_member(p, *match)) return false;
+    } else if (!skip_value(p)) {
+      return false;
+    }
+    while (p < line_end_ && is_ws(*p)) ++p;
+    if (p >= line_end_) return false;
+    if (*p == ',') {
+      ++p;
+      while (p < line_end_ && is_ws(*p)) ++p;
+      continue;
+    }
+    if (*p == '}') {
+      ++p;
+      return true;
+    }
+    return false;
+  }
+}
+
+bool Frame::scan_array(const char*& p, const Node& node) {
+  ++p;  // '['
+  while (p < line_end_ && is_ws(*p)) ++p;
+  if (p < line_end_ && *p == ']') {
+    ++p;
+    return true;
+  }
+  for (size_t index = 0;; ++index) {
+    Node* match = nullptr;
     for (uint32_t c : node.children) {
       Node& child = nodes_[c];
       if (child.seg.kind == json::PathSegment::Kind::kIndex && child.seg.index == index) {
-        --wanted;
-        visit(v, child);
-        if (walk_error_) return;
+        match = &child;
         break;
       }
     }
-    ++index;
+    if (match) {
+      if (!scan_member(p, *match)) return false;
+    } else if (!skip_value(p)) {
+      return false;
+    }
+    while (p < line_end_ && is_ws(*p)) ++p;
+    if (p >= line_end_) return false;
+    if (*p == ',') {
+      ++p;
+      while (p < line_end_ && is_ws(*p)) ++p;
+      continue;
+    }
+    if (*p == ']') {
+      ++p;
+      return true;
+    }
+    return false;
   }
 }
 
-void Frame::visit(simdjson::ondemand::value value, const Node& node) {
-  if (node.children.empty()) {
-    convert(value, static_cast<uint32_t>(node.slot));
-    return;
+// The value at p of a trie node: descended into, or converted when the node is a
+// leaf.
+bool Frame::scan_member(const char*& p, const Node& node) {
+  if (node.children.empty()) return scan_leaf(p, static_cast<uint32_t>(node.slot));
+  if (p < line_end_ && *p == '{') return scan_object(p, node);
+  if (p < line_end_ && *p == '[') return scan_array(p, node);
+  return skip_value(p);  // not a container: the paths below are missing
+}
+
+bool Frame::scan_leaf(const char*& p, uint32_t slot) {
+  if (p >= line_end_) return false;
+  present_[slot] = 1;
+  Value& out = fields_[slot];
+  const char* begin = p;
+  const char c = *p;
+  if (c == '"') {
+    std::string_view s;
+    bool escaped;
+    if (!scan_string(p, s, escaped)) return false;
+    if (escaped && !unescape(s, s)) return false;
+    if (static_cast<int32_t>(slot) == time_slot_) return leaf_time(slot, s, false);
+    out = Value::string(s);
+    return true;
   }
-  simdjson::ondemand::json_type type;
-  if (auto err = value.type().get(type); err) {
-    walk_error_ = err;
-    return;
+  const bool is_time = static_cast<int32_t>(slot) == time_slot_;
+  if (c == '{' || c == '[') {
+    if (!skip_value(p)) return false;
+    if (is_time) return not_a_time(slot);
+    out = Value::raw(c == '[' ? Type::kArray : Type::kObject,
+                     std::string_view(begin, static_cast<size_t>(p - begin)));
+    return true;
   }
-  if (type == simdjson::ondemand::json_type::object) {
-    simdjson::ondemand::object obj;
-    if (auto err = value.get_object().get(obj); err) {
-      walk_error_ = err;
-      return;
-    }
-    walk_object(obj, node);
-  } else if (type == simdjson::ondemand::json_type::array) {
-    simdjson::ondemand::array arr;
-    if (auto err = value.get_array().get(arr); err) {
-      walk_error_ = err;
-      return;
-    }
-    walk_array(arr, node);
+  if (!skip_value(p)) return false;
+  const std::string_view token(begin, static_cast<size_t>(p - begin));
+  if (token == "true" || token == "false") {
+    if (is_time) return not_a_time(slot);
+    out = Value::boolean(token[0] == 't');
+    return true;
   }
+  if (token == "null") return true;
+  // A number, by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  size_t i = 0;
+  auto digits = [&] {
+    size_t b = i;
+    while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i;
+    return i > b;
+  };
+  if (i < token.size() && token[i] == '-') ++i;
+  const size_t int_begin = i;
+  if (!digits() || (token[int_begin] == '0' && i - int_begin > 1)) return false;
+  if (i < token.size() && token[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+    ++i;
+    if (i < token.size() && (token[i] == '+' || token[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  if (i != token.size()) return false;
+  if (static_cast<int32_t>(slot) == time_slot_) return leaf_time(slot, token, true);
+  double d = 0;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), d);
+  // A number beyond a double (1e400) is valid JSON: it reads as null.
+  if (ec == std::errc()) out = Value::number(d);
+  return true;
+}
+
+bool Frame::not_a_time(uint32_t slot) {
+  field_failed_[slot] = 1;
+  field_errors_[slot] = "time field " + scope_.fields_[slot].text() +
+                        ": not a time: expected an RFC 3339 string or an epoch number";
+  return true;
+}
+
+bool Frame::leaf_time(uint32_t slot, std::string_view text, bool number) {
+  auto t = number ? time::parse_epoch_text(text, scope_.options().time_unit)
+                  : time::parse_time_text(text, scope_.options().time_unit);
+  if (!t) {
+    field_failed_[slot] = 1;
+    field_errors_[slot] =
+        "time field " + scope_.fields_[slot].text() + ": not a time: " + t.error().message;
+    return true;
+  }
+  fields_[slot] = Value::time(*t);
+  return true;
 }
 
 void Frame::convert(simdjson::ondemand::value value, uint32_t slot) {
@@ -228,7 +480,8 @@ void Frame::convert(simdjson::ondemand::value value, uint32_t slot) {
     auto t = json::time_of(value, scope_.options().time_unit);
     if (!t) {
       field_failed_[slot] = 1;
-      field_errors_[slot] = "time field " + scope_.fields_[slot].text() + ": " + t.error().message;
+      field_errors_[slot] =
+          "time field " + scope_.fields_[slot].text() + ": not a time: " + t.error().message;
       return;
     }
     out = Value::time(*t);
@@ -242,22 +495,11 @@ void Frame::convert(simdjson::ondemand::value value, uint32_t slot) {
         // A number beyond a double (1e400) is valid JSON: it reads as null.
         out = value.get_double().get(out.n) ? Value::null() : Value::number(out.n);
         break;
-      case simdjson::ondemand::json_type::string:
-        if (!may_escape_) {
-          // The token is the quoted string, maybe followed by whitespace.
-          std::string_view token = value.raw_json_token();
-          while (token.size() > 1 && token.back() != '"') token.remove_suffix(1);
-          if (token.size() < 2) {
-            err = simdjson::STRING_ERROR;
-            break;
-          }
-          out = Value::string(token.substr(1, token.size() - 2));
-        } else {
-          std::string_view s;
-          err = value.get_string().get(s);
-          if (!err) out = Value::string(arena_.copy(s));
-        }
-        break;
+      case simdjson::ondemand::json_type::string: {
+        std::string_view text;
+        err = value.get_string().get(text);
+        if (!err) out = Value::string(arena_.copy(text));
+      } break;
       case simdjson::ondemand::json_type::boolean: {
         bool b = false;
         err = value.get_bool().get(b);
