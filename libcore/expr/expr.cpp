@@ -367,8 +367,9 @@ bool Expr::Impl::compare(const Node& n, Frame& f, const Value& x0, const Value& 
   if (x.type != y.type ||
       (x.type != Type::kNumber && x.type != Type::kString && x.type != Type::kTime)) {
     return type_error(n, f,
-                      "'" + std::string(op_text(n.op)) + "' cannot compare " +
-                          std::string(type_name(x.type)) + " and " +
+                      (n.op == Op::kCall ? std::string(n.fn == Fn::kMin ? "min()" : "max()")
+                                         : "'" + std::string(op_text(n.op)) + "'") +
+                          " cannot compare " + std::string(type_name(x.type)) + " and " +
                           std::string(type_name(y.type)));
   }
   switch (x.type) {
@@ -845,6 +846,17 @@ bool Expr::Impl::call(const Node& n, Frame& f, Value& out) const {
                                 "() needs numbers, times or strings, got " +
                                 std::string(type_name(x.type)));
         }
+        // Times and strings meet as times: the result is a time.
+        if (x.type == Type::kString && out.type == Type::kTime) {
+          auto t = time::parse_time_text(x.s, f.scope_options().time_unit);
+          if (!t) return type_error(n, f, "not a time: \"" + std::string(x.s) + "\"");
+          x = Value::time(*t);
+        }
+        if (x.type == Type::kTime && out.type == Type::kString) {
+          auto t = time::parse_time_text(out.s, f.scope_options().time_unit);
+          if (!t) return type_error(n, f, "not a time: \"" + std::string(out.s) + "\"");
+          out = Value::time(*t);
+        }
         if (out.is_null()) {
           out = x;
           continue;
@@ -1171,6 +1183,71 @@ class Parser {
     return n;
   }
 
+  // An operator with one literal operand of a type it never takes (`amount * "a"`,
+  // `x and 3`) is an error now rather than on every event.
+  Index check_literals(uint32_t i) {
+    const Node& n = out_.nodes[i];
+    auto bad = [&](uint32_t k, bool ok_number, bool ok_string, bool ok_bool) -> bool {
+      const Node& c = out_.nodes[k];
+      if (c.op != Op::kLit) return false;
+      switch (c.lit.type) {
+        case Type::kNull:
+        case Type::kTime:
+          return false;  // the evaluator decides (times take part in + - <)
+        case Type::kNumber:
+          return !ok_number;
+        case Type::kString:
+          return !ok_string;
+        case Type::kBool:
+          return !ok_bool;
+        default:
+          return true;
+      }
+    };
+    auto fail = [&](uint32_t k, std::string_view needs) -> Index {
+      return error(n.col - 1, "'" + std::string(op_text(n.op)) + "' needs " + std::string(needs) +
+                                  ", got " + std::string(type_name(out_.nodes[k].lit.type)));
+    };
+    switch (n.op) {
+      case Op::kNeg:
+        if (bad(n.a, true, false, false)) return fail(n.a, "a number");
+        break;
+      case Op::kNot:
+        if (bad(n.a, false, false, true)) return fail(n.a, "a boolean");
+        break;
+      case Op::kAnd:
+      case Op::kOr:
+        for (uint32_t k : {n.a, n.b}) {
+          if (bad(k, false, false, true)) return fail(k, "booleans");
+        }
+        break;
+      case Op::kAdd:
+        for (uint32_t k : {n.a, n.b}) {
+          if (bad(k, true, true, false)) return fail(k, "numbers or strings");
+        }
+        break;
+      case Op::kSub:
+      case Op::kMul:
+      case Op::kDiv:
+      case Op::kMod:
+        for (uint32_t k : {n.a, n.b}) {
+          if (bad(k, true, false, false)) return fail(k, "numbers");
+        }
+        break;
+      case Op::kLt:
+      case Op::kLe:
+      case Op::kGt:
+      case Op::kGe:
+        for (uint32_t k : {n.a, n.b}) {
+          if (bad(k, true, true, false)) return fail(k, "numbers, strings or times");
+        }
+        break;
+      default:
+        break;
+    }
+    return i;
+  }
+
   // Folds node `i` when its operands are literals (and it is not now()).
   Index fold(uint32_t i) {
     Node& n = out_.nodes[i];
@@ -1194,7 +1271,7 @@ class Parser {
         all = lit(n.a) && lit(n.b);
         break;
     }
-    if (!all) return i;
+    if (!all) return check_literals(i);
     static const Scope kEmpty;
     Frame frame(kEmpty);
     Value v;

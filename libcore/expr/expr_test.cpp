@@ -354,3 +354,23 @@ TEST_CASE("expr: the scanner reads nested paths, escapes and odd spacing") {
 
 }  // namespace
 }  // namespace ev::expr
+
+namespace ev::expr {
+namespace {
+
+TEST_CASE("expr: min and max of times and strings, and their errors") {
+  Eval ev(R"({"ts":"2024-05-01T10:00:00Z"})");
+  CHECK(ev("max(ts, \"2025-01-01T00:00:00Z\")") == R"("2025-01-01T00:00:00.000Z")");
+  CHECK(ev("is_time(min(\"2025-01-01T00:00:00Z\", ts))") == "true");
+  CHECK(ev("max(\"a\", \"b\")") == R"("b")");
+  CHECK(ev("max(1, \"a\")") ==
+        "compile error: expr: column 1: max() cannot compare string and number\n"
+        "  max(1, \"a\")\n  ^");
+  CHECK(ev("amount * \"a\"")
+            .starts_with("compile error: expr: column 8: '*' needs numbers, got string"));
+  CHECK(ev("ts and 1 > 0") == "error: expr, column 4: 'and' needs booleans, got time");
+  CHECK(ev("x or 3").starts_with("compile error: expr: column 3: 'or' needs booleans, got number"));
+}
+
+}  // namespace
+}  // namespace ev::expr

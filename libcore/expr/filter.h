@@ -14,6 +14,18 @@
 
 namespace ev::expr {
 
+// A condition (--where, a rule, --alert) that reads nothing from the event must
+// still be a condition: a constant number, string or array is a usage error.
+inline Status check_condition(const Expr& e, const Scope& scope) {
+  if (!e.is_constant()) return {};
+  Frame frame(scope);
+  Value v;
+  if (!e.eval(frame, v)) return usage_error(frame.error());
+  if (v.type == Type::kBool || v.is_null()) return {};
+  return usage_error(e.label() + ": a condition must be true or false; this one is always a " +
+                     std::string(type_name(v.type)));
+}
+
 class Filter {
  public:
   enum class Verdict { kPass, kDrop, kError };
@@ -49,6 +61,7 @@ inline Result<std::unique_ptr<Filter>> Filter::compile(std::string_view text, Sc
   auto scope = std::make_unique<Scope>(std::move(opt));
   auto e = Expr::compile(text, *scope, "--where");
   if (!e) return std::unexpected(e.error());
+  if (auto st = check_condition(*e, *scope); !st) return std::unexpected(st.error());
   return std::unique_ptr<Filter>(new Filter(std::move(scope), std::move(*e), clock));
 }
 

@@ -28,6 +28,10 @@ Status check(const GenerateOptions& opt) {
   if (opt.events.users > 100'000'000) return usage_error("--users must be at most 100000000");
   if (opt.events.max_late <= 0) return usage_error("--max-late must be positive");
   if (opt.events.interval <= 0) return usage_error("--interval must be positive");
+  if (!opt.where.empty()) {
+    auto f = expr::Filter::compile(opt.where, {});
+    if (!f) return std::unexpected(f.error());
+  }
   if (opt.rate < 0 || !std::isfinite(opt.rate)) return usage_error("--rate must be positive");
   if (opt.profiles && opt.rate > 0) return usage_error("--rate does not apply to --profiles");
   return {};
@@ -39,14 +43,24 @@ namespace {
 class LineFilter {
  public:
   explicit LineFilter(std::unique_ptr<expr::Filter> filter) : filter_(std::move(filter)) {}
-  bool keep(const std::string& buffer, size_t begin) {
+  // Whether to write the line; an expression that fails on a generated event is the
+  // expression's fault (the data is ours): a usage error naming the line.
+  Result<bool> keep(const std::string& buffer, size_t begin) {
     if (!filter_) return true;
     size_t end = buffer.size();
     if (end > begin && buffer[end - 1] == '\n') --end;
     padded_.assign(buffer, begin, end - begin);
     padded_.append(simdjson::SIMDJSON_PADDING, ' ');
     event_.reset(std::string_view(padded_.data(), end - begin), "ev-gen", ++line_);
-    return filter_->test(event_) != expr::Filter::Verdict::kDrop;
+    switch (filter_->test(event_)) {
+      case expr::Filter::Verdict::kPass:
+        return true;
+      case expr::Filter::Verdict::kDrop:
+        return false;
+      case expr::Filter::Verdict::kError:
+        break;
+    }
+    return usage_error(filter_->error() + " (generated line " + std::to_string(line_) + ")");
   }
 
  private:
@@ -73,7 +87,9 @@ Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& cl
     for (;;) {
       const size_t begin = out.buffer().size();
       if (stop_requested() || !profiles.next(out.buffer())) break;
-      if (!filter.keep(out.buffer(), begin)) {
+      auto keep = filter.keep(out.buffer(), begin);
+      if (!keep) return std::unexpected(keep.error());
+      if (!*keep) {
         out.buffer().resize(begin);
         continue;
       }
@@ -94,10 +110,15 @@ Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& cl
       }
     }
     const size_t begin = out.buffer().size();
-    gen.next(out.buffer());
-    if (!filter.keep(out.buffer(), begin)) {
-      out.buffer().resize(begin);
-      continue;
+    // A line made bad on purpose (--malformed) is written whatever --where says.
+    const LineKind kind = gen.next(out.buffer());
+    if (kind != LineKind::kMalformed) {
+      auto keep = filter.keep(out.buffer(), begin);
+      if (!keep) return std::unexpected(keep.error());
+      if (!*keep) {
+        out.buffer().resize(begin);
+        continue;
+      }
     }
     if (auto st = out.end_line(); !st) return st;
   }

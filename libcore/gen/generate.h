@@ -21,7 +21,8 @@ struct GenerateOptions {
   double rate = 0;        // lines per second; 0: as fast as possible
   bool profiles = false;  // write events.users profile rows; count is not used
   // --where EXPR: of the lines generated (count of them), only those for which it is
-  // true are written; lines that are deliberately bad (--malformed) are written.
+  // true are written; lines that are deliberately bad (--malformed) are written. An
+  // expression that fails on a generated event (a type error) is a usage error.
   std::string where;
 };
 

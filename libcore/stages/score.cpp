@@ -3,12 +3,15 @@
 #include <absl/container/flat_hash_map.h>
 #include <simdjson.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "libcore/expr/expr.h"
+#include "libcore/expr/filter.h"
 #include "libcore/json/field_path.h"
 #include "libcore/json/json_writer.h"
 #include "libcore/json/splice.h"
@@ -49,7 +52,9 @@ Result<std::pair<std::string, std::string>> split_named(std::string_view text, c
 
 Result<std::string> read_text(const std::string& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return usage_error(std::string(what) + " " + path + ": cannot be read");
+  if (!in) {
+    return usage_error(std::string(what) + " " + path + ": cannot open: " + std::strerror(errno));
+  }
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -150,6 +155,7 @@ class Score final : public pipeline::StatefulStage {
         for (char c : field) name += (c == '.' || c == '[' || c == ']' || c == '`') ? '_' : c;
         while (name.find("__") != std::string::npos) name.erase(name.find("__"), 1);
         while (!name.empty() && name.back() == '_') name.pop_back();
+        while (!name.empty() && name.front() == '_') name.erase(0, 1);
         name += "_z";
         auto slot = declare(name, "--zscore");
         if (!slot) return std::unexpected(slot.error());
@@ -188,7 +194,7 @@ class Score final : public pipeline::StatefulStage {
     if (!rules_.empty()) {
       for (Rule& r : rules_) {
         if (!is_name(r.name)) continue;
-        auto slot = declare(r.name, "rule");
+        auto slot = declare(r.name, "--rule");
         if (!slot) return std::unexpected(slot.error());
         r.slot = static_cast<int>(*slot);
       }
@@ -215,6 +221,7 @@ class Score final : public pipeline::StatefulStage {
       if (!parts) return std::unexpected(parts.error());
       auto e = expr::Expr::compile(parts->second, scope_, "--segment " + parts->first);
       if (!e) return std::unexpected(e.error());
+      if (auto st = expr::check_condition(*e, scope_); !st) return st;
       std::string quoted;
       json::append_json_string(quoted, parts->first);
       segments_.push_back({std::move(*e), parts->first, std::move(quoted)});
@@ -231,6 +238,7 @@ class Score final : public pipeline::StatefulStage {
     if (!opt_.alert.empty()) {
       auto e = expr::Expr::compile(opt_.alert, scope_, "--alert");
       if (!e) return std::unexpected(e.error());
+      if (auto st = expr::check_condition(*e, scope_); !st) return st;
       alert_ = std::make_unique<expr::Expr>(std::move(*e));
     }
     for (const std::string& k : keys_) {
@@ -444,7 +452,7 @@ class Score final : public pipeline::StatefulStage {
             break;
           }
           default:
-            return f.fail("--model feature " + feat.value.text() +
+            return f.fail(feat.value.label() +
                           ": a category must be a string, number or boolean, got " +
                           std::string(expr::type_name(x.type)));
         }
@@ -461,7 +469,7 @@ class Score final : public pipeline::StatefulStage {
         if (!feat.fallback) continue;
         v = *feat.fallback;
       } else {
-        return f.fail("--model feature " + feat.value.text() + ": needs a number, got " +
+        return f.fail(feat.value.label() + ": needs a number, got " +
                       std::string(expr::type_name(x.type)));
       }
       s += feat.weight * (v - feat.mean) / feat.scale;
@@ -514,13 +522,16 @@ class Score final : public pipeline::StatefulStage {
     return expr::Value::array(items, static_cast<uint32_t>(held_.size()));
   }
 
+  // `where` names the source in messages: "--rule" or "--rules FILE:LINE".
   Status add_rule(const std::string& name, const std::string& text, std::optional<double> weight,
                   int severity, const std::string& where) {
+    const std::string label = where == "--rule" ? "rule " + name : where + ": rule " + name;
     for (const Rule& r : rules_) {
       if (r.name == name) return usage_error(where + ": rule '" + name + "' is defined twice");
     }
-    auto e = expr::Expr::compile(text, scope_, "rule " + name);
+    auto e = expr::Expr::compile(text, scope_, label);
     if (!e) return std::unexpected(e.error());
+    if (auto st = expr::check_condition(*e, scope_); !st) return st;
     Rule r{name, std::move(*e), 1, 0, -1, {}};
     if (weight) {
       r.weight = *weight;
@@ -658,7 +669,7 @@ class Score final : public pipeline::StatefulStage {
       if (fo["expr"].get_string().get(text_expr)) {
         return usage_error(fw + ": \"expr\" must be an expression (a string)");
       }
-      auto ex = expr::Expr::compile(text_expr, scope_, "--model feature " + std::to_string(i));
+      auto ex = expr::Expr::compile(text_expr, scope_, fw);
       if (!ex) return std::unexpected(ex.error());
       Feature feat{std::move(*ex), 0, 0, 1, std::nullopt, false, {}, 0};
       simdjson::dom::object cats;

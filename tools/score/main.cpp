@@ -26,14 +26,17 @@ int main(int argc, char** argv) {
   app.add_option("--set", opt.sets,
                  "a computed field 'name = EXPR', spliced into the event (repeatable, in "
                  "order; later expressions see the name)")
+      ->allow_extra_args(false)
       ->type_name("'NAME = EXPR'");
   app.add_option("--rule", opt.rules,
                  "a named rule 'name: EXPR'; the names of the rules that hold are listed in "
                  "--flags-field (repeatable)")
+      ->allow_extra_args(false)
       ->type_name("'NAME: EXPR'");
   app.add_option("--rules", opt.rule_files,
                  "rules from FILE: JSON Lines or a JSON array of {\"name\", \"when\", "
                  "\"weight\", \"severity\"} (repeatable)")
+      ->allow_extra_args(false)
       ->type_name("FILE");
   app.add_option("--flags-field", opt.flags_field,
                  "the field listing the rules that hold (default flags)")
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   app.add_option("--zscore", opt.zscore,
                  "score FIELD against its per-key exponentially weighted mean and variance "
                  "in event time; writes FIELD_z (repeatable; needs --by and --half-life)")
+      ->allow_extra_args(false)
       ->type_name("FIELD");
   app.add_option("--by", opt.by, "the key field of --zscore")->type_name("KEY");
   ev::cli::add_duration_option(app, "--half-life", opt.half_life,
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
   app.add_option("--segment", opt.segments,
                  "a segment 'label: EXPR'; the first that holds is written to "
                  "--segment-field (repeatable, in order)")
+      ->allow_extra_args(false)
       ->type_name("'LABEL: EXPR'");
   app.add_option("--segment-field", opt.segment_field, "the segment's field (default segment)")
       ->type_name("NAME");
