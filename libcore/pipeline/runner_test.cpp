@@ -299,3 +299,133 @@ TEST_CASE("runner: on_end comes last, with the run's time and whether it was com
   CHECK(failed.calls == 1);
   CHECK_FALSE(failed.was_complete);
 }
+
+// ---- --where ----
+
+TEST_CASE("runner: --where drops events that are false or null and counts them") {
+  Recorder stage;
+  RunOptions opt;
+  opt.where = "amount > 10 or vip";
+  auto o = run_on(
+      "{\"amount\":20}\n{\"amount\":5}\n{\"x\":1}\n{\"amount\":5,\"vip\":true}\n"
+      "{\"$ev\":\"barrier\",\"id\":1}\n{\"amount\":11}\n",
+      opt, stage);
+  REQUIRE(o.end.has_value());
+  // {"amount":5} is false, {"x":1} null: both dropped; control lines are not filtered.
+  CHECK(o.out ==
+        "{\"amount\":20}\n{\"amount\":5,\"vip\":true}\n{\"$ev\":\"barrier\",\"id\":1}\n"
+        "{\"amount\":11}\n{\"finished\":true}\n");
+  CHECK(o.report.in == 5);
+  CHECK(o.report.dropped == 2);
+  CHECK(o.report.control == 1);
+  REQUIRE(o.report.extra.size() == 1);
+  CHECK(o.report.extra[0].first == "filtered");
+  CHECK(o.report.extra[0].second == 2);
+}
+
+TEST_CASE("runner: without --where there is no filtered counter") {
+  Recorder stage;
+  auto o = run_on("{\"a\":1}\n", {}, stage);
+  REQUIRE(o.end.has_value());
+  CHECK(o.report.extra.empty());
+}
+
+TEST_CASE("runner: a runtime error in --where is a bad event that follows --on-error") {
+  const std::string input =
+      "{\"amount\":20}\n{\"amount\":\"12\"}\n{\"amount\":30}\n{\"amount\":[1]}\n";
+  SUBCASE("reject: an envelope naming --where and the column") {
+    Recorder stage;
+    TempFile rej("");
+    RunOptions opt;
+    opt.where = "amount * 2 > 30";
+    opt.reject = rej.path;
+    auto o = run_on(input, opt, stage);
+    REQUIRE(o.end.has_value());
+    CHECK(o.out == "{\"amount\":20}\n{\"amount\":30}\n{\"finished\":true}\n");
+    CHECK(o.report.rejected == 2);
+    CHECK(o.report.dropped == 0);
+    const std::string env = slurp(rej.path);
+    CHECK(env.find("\"error\":\"--where, column 8: '*' needs numbers, got string and number\"") !=
+          std::string::npos);
+    CHECK(env.find("\"line\":2") != std::string::npos);
+    CHECK(env.find("\"raw\":\"{\\\"amount\\\":\\\"12\\\"}\"") != std::string::npos);
+    CHECK(env.find("\"line\":4") != std::string::npos);
+  }
+  SUBCASE("skip") {
+    Recorder stage;
+    RunOptions opt;
+    opt.where = "amount * 2 > 30";
+    auto o = run_on(input, opt, stage);
+    REQUIRE(o.end.has_value());
+    CHECK(o.report.skipped == 2);
+    CHECK(o.out == "{\"amount\":20}\n{\"amount\":30}\n{\"finished\":true}\n");
+  }
+  SUBCASE("fail: a data error at the line") {
+    Recorder stage;
+    RunOptions opt;
+    opt.where = "amount * 2 > 30";
+    opt.on_error = OnError::kFail;
+    auto o = run_on(input, opt, stage);
+    REQUIRE_FALSE(o.end.has_value());
+    CHECK(o.end.error().kind == ev::ErrorKind::kData);
+    CHECK(o.end.error().where.ends_with(":2"));
+    CHECK(o.end.error().message == "--where, column 8: '*' needs numbers, got string and number");
+  }
+}
+
+TEST_CASE("runner: a --where that does not compile fails the run with kUsage and the column") {
+  Recorder stage;
+  RunOptions opt;
+  opt.where = "amount >";
+  auto o = run_on("{\"amount\":1}\n", opt, stage);
+  REQUIRE_FALSE(o.end.has_value());
+  CHECK(o.end.error().kind == ev::ErrorKind::kUsage);
+  CHECK(o.end.error().message.starts_with("--where: column 9: "));
+  CHECK(o.out.empty());
+  CHECK_FALSE(stage.finished);
+  opt.where = "\"a\" * 2";
+  auto checked = ev::pipeline::check_options(opt);
+  REQUIRE_FALSE(checked.has_value());
+  CHECK(checked.error().message.starts_with("--where: column 5: '*' needs numbers"));
+}
+
+TEST_CASE("runner: --where reads the time field by time_field and time_unit") {
+  // 1714521600 s is 2024-05-01T00:00:00Z.
+  const std::string input =
+      "{\"t\":1714521600,\"ts\":\"x\"}\n{\"t\":1714521599}\n{\"t\":\"2024-06-01T00:00:00Z\"}\n";
+  SUBCASE("seconds") {
+    Recorder stage;
+    RunOptions opt;
+    opt.where = "t >= time(\"2024-05-01T00:00:00Z\")";
+    opt.time_field = "t";
+    opt.time_unit = ev::time::EpochUnit::kSeconds;
+    auto o = run_on(input, opt, stage);
+    REQUIRE(o.end.has_value());
+    CHECK(o.out ==
+          "{\"t\":1714521600,\"ts\":\"x\"}\n{\"t\":\"2024-06-01T00:00:00Z\"}\n"
+          "{\"finished\":true}\n");
+    CHECK(o.report.dropped == 1);
+  }
+  SUBCASE("milliseconds: the same numbers are in January 1970") {
+    Recorder stage;
+    RunOptions opt;
+    opt.where = "t < time(\"1970-01-31T00:00:00Z\")";
+    opt.time_field = "t";
+    opt.time_unit = ev::time::EpochUnit::kMillis;
+    auto o = run_on(input, opt, stage);
+    REQUIRE(o.end.has_value());
+    CHECK(o.out == "{\"t\":1714521600,\"ts\":\"x\"}\n{\"t\":1714521599}\n{\"finished\":true}\n");
+  }
+  SUBCASE("ts is then a plain field; an unreadable time field is a bad event") {
+    Recorder stage;
+    RunOptions opt;
+    opt.where = "ts == \"x\" or t > time(\"2024-01-01T00:00:00Z\")";
+    opt.time_field = "t";
+    auto o = run_on(input + "{\"t\":\"soon\"}\n", opt, stage);
+    REQUIRE(o.end.has_value());
+    CHECK(o.out ==
+          "{\"t\":1714521600,\"ts\":\"x\"}\n{\"t\":1714521599}\n{\"t\":\"2024-06-01T00:00:00Z\"}\n"
+          "{\"finished\":true}\n");
+    CHECK(o.report.skipped == 1);
+  }
+}
