@@ -1574,9 +1574,13 @@ Scope::Scope(ScopeOptions opt) : opt_(std::move(opt)) {
   if (path) time_path_ = std::move(*path);
 }
 
+bool is_name(std::string_view s) {
+  return !s.empty() && is_ident_start(s[0]) && std::all_of(s.begin(), s.end(), is_ident_char) &&
+         !is_keyword(s);
+}
+
 Result<uint32_t> Scope::declare(std::string_view name) {
-  if (name.empty() || !is_ident_start(name[0]) ||
-      !std::all_of(name.begin(), name.end(), is_ident_char) || is_keyword(name)) {
+  if (!is_name(name)) {
     return usage_error("invalid name '" + std::string(name) +
                        "': names are letters, digits, _ and $, not starting with a digit");
   }

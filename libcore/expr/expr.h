@@ -7,11 +7,11 @@
 // names and functions, folds constant sub-expressions (so `"a" * 2` is a compile
 // error with its column) and compiles regular expressions (RE2). A Frame evaluates
 // expressions of one Scope over one event: on the first field an expression reads,
-// the Frame reads every field of the Scope in one pass over the event (simdjson
-// On-Demand, fields nested under one key share the walk), so many expressions over
-// the same event cost one parse. Strings and arrays made while evaluating live in the
-// Frame's Arena, reused across events: evaluation allocates nothing per event once
-// the arena has grown to the largest event's needs (an error message allocates).
+// the Frame reads every field of the Scope in one pass over the event's bytes (a
+// scanner, frame.cpp; fields nested under one key share the walk), so many
+// expressions over the same event cost one pass. Strings and arrays made while evaluating live in
+// the Frame's Arena, reused across events: evaluation allocates nothing per event once the arena
+// has grown to the largest event's needs (an error message allocates).
 //
 // Semantics (missing fields are null; null propagates through arithmetic; division
 // by zero and non-finite results are null; three-valued and/or/not; a type error is
@@ -41,6 +41,10 @@ struct ScopeOptions {
   std::string time_field = "ts";  // this field reads as a time value
   time::EpochUnit time_unit = time::EpochUnit::kAuto;
 };
+
+// A plain name: [A-Za-z_$][A-Za-z0-9_$]*, not a keyword (and, or, not, in, true,
+// false, null). What Scope::declare takes and an expression names without backticks.
+bool is_name(std::string_view s);
 
 class Scope {
  public:
@@ -154,7 +158,6 @@ class Frame {
   bool unescape(std::string_view raw, std::string_view& out);
   bool leaf_time(uint32_t slot, std::string_view text, bool number);
   bool not_a_time(uint32_t slot);
-  void convert(simdjson::ondemand::value value, uint32_t slot);
 
   const Scope& scope_;
   time::Clock* clock_;
@@ -163,13 +166,11 @@ class Frame {
   std::vector<Value> vars_;
   std::vector<Value> fields_;
   std::vector<Node> nodes_;                // the trie of field paths; 0 is the root
-  std::vector<uint32_t> slow_;             // field slots read with Event::find after the walk
   std::vector<std::string> field_errors_;  // per slot, set when reading it failed
   std::vector<uint8_t> field_failed_;
   std::vector<uint8_t> present_;
   uint64_t generation_ = 0;
   int32_t time_slot_ = -1;
-  simdjson::error_code walk_error_ = simdjson::SUCCESS;
   bool loaded_ = false;
   bool load_failed_ = false;
   const char* line_end_ = nullptr;  // the end of the event line

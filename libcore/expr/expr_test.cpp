@@ -374,3 +374,18 @@ TEST_CASE("expr: min and max of times and strings, and their errors") {
 
 }  // namespace
 }  // namespace ev::expr
+
+namespace ev::expr {
+namespace {
+
+TEST_CASE("expr: a field and a path below it in one expression") {
+  Eval ev(R"({"device":{"os":"ios","v":[1,2]},"s":"x","ts":{"a":1}})");
+  CHECK(ev("[device, device.os, device.v, device.v[1]]") ==
+        R"([{"os":"ios","v":[1,2]},"ios",[1,2],2])");
+  CHECK(ev("[s, s.x]") == R"(["x",null])");
+  CHECK(ev("ts.a") == "1");
+  CHECK(ev("[ts.a, ts]").starts_with("error: time field ts: not a time"));
+}
+
+}  // namespace
+}  // namespace ev::expr

@@ -9,16 +9,15 @@
 // simdjson parse. The scanner checks the syntax of what it walks (keys, colons,
 // commas, brackets, strings, the values it converts) and reports malformed JSON
 // there; like the On-Demand reads of other stages it does not validate values it
-// skips. A path that ends where another continues (`device` and `device.os`) is
-// read with Event::find after the walk.
+// skips.
 #include <emmintrin.h>
 
 #include <charconv>
 #include <cstring>
 
 #include "libcore/expr/expr.h"
-#include "libcore/json/event_time.h"
 #include "libcore/json/json_writer.h"
+#include "libcore/time/timestamp.h"
 
 namespace ev::expr {
 
@@ -99,9 +98,6 @@ Frame::Frame(const Scope& scope, time::Clock* clock) : scope_(scope), clock_(clo
       time_slot_ = static_cast<int32_t>(slot);
     }
   }
-  for (const Node& n : nodes_) {
-    if (n.slot >= 0 && !n.children.empty()) slow_.push_back(static_cast<uint32_t>(n.slot));
-  }
 }
 
 Frame::~Frame() = default;
@@ -144,7 +140,6 @@ bool Frame::load() {
   }
   if (!event_) return true;  // constant folding: no event
   line_end_ = event_->raw().data() + event_->raw().size();
-  walk_error_ = simdjson::SUCCESS;
   if (fields_.empty()) return true;
   const char* p = event_->raw().data();
   while (p < line_end_ && is_ws(*p)) ++p;
@@ -154,19 +149,6 @@ bool Frame::load() {
                 std::string(p < line_end_ ? "malformed near byte " +
                                                 std::to_string(p - event_->raw().data() + 1)
                                           : "unexpected end"));
-  }
-  for (uint32_t slot : slow_) {
-    simdjson::ondemand::value v;
-    auto found = event_->find(scope_.fields_[slot], v);
-    if (!found) {
-      load_failed_ = true;
-      return fail(found.error().message);
-    }
-    if (*found == json::Found::kYes) convert(v, slot);
-    if (walk_error_) {
-      load_failed_ = true;
-      return fail(json::describe(walk_error_));
-    }
   }
   return true;
 }
@@ -387,9 +369,21 @@ bool Frame::scan_array(const char*& p, const Node& node) {
 // leaf.
 bool Frame::scan_member(const char*& p, const Node& node) {
   if (node.children.empty()) return scan_leaf(p, static_cast<uint32_t>(node.slot));
-  if (p < line_end_ && *p == '{') return scan_object(p, node);
-  if (p < line_end_ && *p == '[') return scan_array(p, node);
-  return skip_value(p);  // not a container: the paths below are missing
+  const bool object = p < line_end_ && *p == '{';
+  if (!object && !(p < line_end_ && *p == '[')) {
+    // Not a container: the paths below are missing; the node's own field reads it.
+    return node.slot >= 0 ? scan_leaf(p, static_cast<uint32_t>(node.slot)) : skip_value(p);
+  }
+  const char* begin = p;
+  if (!(object ? scan_object(p, node) : scan_array(p, node))) return false;
+  if (node.slot >= 0) {  // `device` as well as `device.os`: the container's text
+    const auto slot = static_cast<uint32_t>(node.slot);
+    present_[slot] = 1;
+    if (static_cast<int32_t>(slot) == time_slot_) return not_a_time(slot);
+    fields_[slot] = Value::raw(object ? Type::kObject : Type::kArray,
+                               std::string_view(begin, static_cast<size_t>(p - begin)));
+  }
+  return true;
 }
 
 bool Frame::scan_leaf(const char*& p, uint32_t slot) {
@@ -469,62 +463,6 @@ bool Frame::leaf_time(uint32_t slot, std::string_view text, bool number) {
   }
   fields_[slot] = Value::time(*t);
   return true;
-}
-
-void Frame::convert(simdjson::ondemand::value value, uint32_t slot) {
-  present_[slot] = 1;
-  Value& out = fields_[slot];
-  if (static_cast<int32_t>(slot) == time_slot_) {
-    bool is_null = false;
-    if (value.is_null().get(is_null) == simdjson::SUCCESS && is_null) return;
-    auto t = json::time_of(value, scope_.options().time_unit);
-    if (!t) {
-      field_failed_[slot] = 1;
-      field_errors_[slot] =
-          "time field " + scope_.fields_[slot].text() + ": not a time: " + t.error().message;
-      return;
-    }
-    out = Value::time(*t);
-    return;
-  }
-  simdjson::ondemand::json_type type;
-  simdjson::error_code err = value.type().get(type);
-  if (!err) {
-    switch (type) {
-      case simdjson::ondemand::json_type::number:
-        // A number beyond a double (1e400) is valid JSON: it reads as null.
-        out = value.get_double().get(out.n) ? Value::null() : Value::number(out.n);
-        break;
-      case simdjson::ondemand::json_type::string: {
-        std::string_view text;
-        err = value.get_string().get(text);
-        if (!err) out = Value::string(arena_.copy(text));
-      } break;
-      case simdjson::ondemand::json_type::boolean: {
-        bool b = false;
-        err = value.get_bool().get(b);
-        out = Value::boolean(b);
-        break;
-      }
-      case simdjson::ondemand::json_type::null:
-        break;
-      case simdjson::ondemand::json_type::array:
-      case simdjson::ondemand::json_type::object: {
-        auto raw = json::raw_text(value);
-        if (!raw) {
-          err = simdjson::TAPE_ERROR;
-          break;
-        }
-        out = Value::raw(
-            type == simdjson::ondemand::json_type::array ? Type::kArray : Type::kObject, *raw);
-        break;
-      }
-    }
-  }
-  if (err) {
-    out = Value::null();
-    walk_error_ = err;
-  }
 }
 
 }  // namespace ev::expr

@@ -60,14 +60,6 @@ Result<std::string> read_text(const std::string& path, std::string_view what) {
   return s.str();
 }
 
-bool is_name(std::string_view s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) return false;
-  }
-  return true;
-}
-
 int severity_rank(std::string_view s) {
   if (s == "low") return 1;
   if (s == "medium") return 2;
@@ -193,7 +185,7 @@ class Score final : public pipeline::StatefulStage {
     }
     if (!rules_.empty()) {
       for (Rule& r : rules_) {
-        if (!is_name(r.name)) continue;
+        if (!expr::is_name(r.name)) continue;
         auto slot = declare(r.name, "--rule");
         if (!slot) return std::unexpected(slot.error());
         r.slot = static_cast<int>(*slot);
@@ -623,7 +615,7 @@ class Score final : public pipeline::StatefulStage {
     return add_rule(std::string(name), std::string(when), weight, severity, "--rules " + where);
   }
 
-  Status load_model(const std::string_view /*unused*/ = {}) {
+  Status load_model() {
     const std::string& path = opt_.model;
     auto text = read_text(path, "--model");
     if (!text) return std::unexpected(text.error());
