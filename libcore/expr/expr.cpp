@@ -1293,13 +1293,16 @@ class Parser {
     return i;
   }
 
-  Index parse_or() {
-    auto left = parse_and();
+  // operand (op operand)*, left-associative: `op_here` names the operator at the
+  // current token, or none where the chain ends.
+  template <class OpHere>
+  Index parse_chain(Index (Parser::*operand)(), OpHere op_here) {
+    auto left = (this->*operand)();
     if (!left) return left;
-    while (is_word("or") || is_op("||")) {
-      Node n = make(Op::kOr, tok_.pos);
+    while (std::optional<Op> op = op_here()) {
+      Node n = make(*op, tok_.pos);
       if (auto st = next(); !st) return std::unexpected(st.error());
-      auto right = parse_and();
+      auto right = (this->*operand)();
       if (!right) return right;
       n.a = *left;
       n.b = *right;
@@ -1309,20 +1312,18 @@ class Parser {
     return left;
   }
 
+  Index parse_or() {
+    return parse_chain(&Parser::parse_and, [this]() -> std::optional<Op> {
+      if (is_word("or") || is_op("||")) return Op::kOr;
+      return std::nullopt;
+    });
+  }
+
   Index parse_and() {
-    auto left = parse_not();
-    if (!left) return left;
-    while (is_word("and") || is_op("&&")) {
-      Node n = make(Op::kAnd, tok_.pos);
-      if (auto st = next(); !st) return std::unexpected(st.error());
-      auto right = parse_not();
-      if (!right) return right;
-      n.a = *left;
-      n.b = *right;
-      left = fold(add(n));
-      if (!left) return left;
-    }
-    return left;
+    return parse_chain(&Parser::parse_not, [this]() -> std::optional<Op> {
+      if (is_word("and") || is_op("&&")) return Op::kAnd;
+      return std::nullopt;
+    });
   }
 
   Index parse_not() {
@@ -1377,35 +1378,20 @@ class Parser {
   }
 
   Index parse_add() {
-    auto left = parse_mul();
-    if (!left) return left;
-    while (is_op("+") || is_op("-")) {
-      Node n = make(tok_.text == "+" ? Op::kAdd : Op::kSub, tok_.pos);
-      if (auto st = next(); !st) return std::unexpected(st.error());
-      auto right = parse_mul();
-      if (!right) return right;
-      n.a = *left;
-      n.b = *right;
-      left = fold(add(n));
-      if (!left) return left;
-    }
-    return left;
+    return parse_chain(&Parser::parse_mul, [this]() -> std::optional<Op> {
+      if (is_op("+")) return Op::kAdd;
+      if (is_op("-")) return Op::kSub;
+      return std::nullopt;
+    });
   }
 
   Index parse_mul() {
-    auto left = parse_unary();
-    if (!left) return left;
-    while (is_op("*") || is_op("/") || is_op("%")) {
-      Node n = make(tok_.text == "*" ? Op::kMul : tok_.text == "/" ? Op::kDiv : Op::kMod, tok_.pos);
-      if (auto st = next(); !st) return std::unexpected(st.error());
-      auto right = parse_unary();
-      if (!right) return right;
-      n.a = *left;
-      n.b = *right;
-      left = fold(add(n));
-      if (!left) return left;
-    }
-    return left;
+    return parse_chain(&Parser::parse_unary, [this]() -> std::optional<Op> {
+      if (is_op("*")) return Op::kMul;
+      if (is_op("/")) return Op::kDiv;
+      if (is_op("%")) return Op::kMod;
+      return std::nullopt;
+    });
   }
 
   Index parse_unary() {

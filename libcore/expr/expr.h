@@ -149,6 +149,8 @@ class Frame {
   struct Node;
   bool read_field(uint32_t slot, Value& out);
   bool load();
+  enum class Next { kMore, kDone, kBad };
+  Next after_member(const char*& p, char close);
   bool scan_object(const char*& p, const Node& node);
   bool scan_array(const char*& p, const Node& node);
   bool scan_member(const char*& p, const Node& node);

@@ -273,6 +273,20 @@ bool Frame::skip_value(const char*& p) {
   return p > b;
 }
 
+// After a member or element: a comma (more follow) or `close` (the container ends).
+Frame::Next Frame::after_member(const char*& p, char close) {
+  while (p < line_end_ && is_ws(*p)) ++p;
+  if (p >= line_end_) return Next::kBad;
+  if (*p == ',') {
+    ++p;
+    while (p < line_end_ && is_ws(*p)) ++p;
+    return Next::kMore;
+  }
+  if (*p != close) return Next::kBad;
+  ++p;
+  return Next::kDone;
+}
+
 bool Frame::scan_object(const char*& p, const Node& node) {
   // p is at '{'.
   ++p;
@@ -314,18 +328,8 @@ bool Frame::scan_object(const char*& p, const Node& node) {
     } else if (!skip_value(p)) {
       return false;
     }
-    while (p < line_end_ && is_ws(*p)) ++p;
-    if (p >= line_end_) return false;
-    if (*p == ',') {
-      ++p;
-      while (p < line_end_ && is_ws(*p)) ++p;
-      continue;
-    }
-    if (*p == '}') {
-      ++p;
-      return true;
-    }
-    return false;
+    const Next n = after_member(p, '}');
+    if (n != Next::kMore) return n == Next::kDone;
   }
 }
 
@@ -350,18 +354,8 @@ bool Frame::scan_array(const char*& p, const Node& node) {
     } else if (!skip_value(p)) {
       return false;
     }
-    while (p < line_end_ && is_ws(*p)) ++p;
-    if (p >= line_end_) return false;
-    if (*p == ',') {
-      ++p;
-      while (p < line_end_ && is_ws(*p)) ++p;
-      continue;
-    }
-    if (*p == ']') {
-      ++p;
-      return true;
-    }
-    return false;
+    const Next n = after_member(p, ']');
+    if (n != Next::kMore) return n == Next::kDone;
   }
 }
 

@@ -82,18 +82,24 @@ Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& cl
     where = std::move(*f);
   }
   LineFilter filter(std::move(where));
+  // Ends the line appended from `begin`, or takes it back when --where drops it.
+  auto end_line = [&](size_t begin, bool filtered) -> Status {
+    if (filtered) {
+      auto keep = filter.keep(out.buffer(), begin);
+      if (!keep) return std::unexpected(keep.error());
+      if (!*keep) {
+        out.buffer().resize(begin);
+        return {};
+      }
+    }
+    return out.end_line();
+  };
   if (opt.profiles) {
     ProfileGenerator profiles(opt.events);
     for (;;) {
       const size_t begin = out.buffer().size();
       if (stop_requested() || !profiles.next(out.buffer())) break;
-      auto keep = filter.keep(out.buffer(), begin);
-      if (!keep) return std::unexpected(keep.error());
-      if (!*keep) {
-        out.buffer().resize(begin);
-        continue;
-      }
-      if (auto st = out.end_line(); !st) return st;
+      if (auto st = end_line(begin, true); !st) return st;
     }
     return out.close();
   }
@@ -112,15 +118,7 @@ Status generate(const GenerateOptions& opt, io::LineWriter& out, time::Clock& cl
     const size_t begin = out.buffer().size();
     // A line made bad on purpose (--malformed) is written whatever --where says.
     const LineKind kind = gen.next(out.buffer());
-    if (kind != LineKind::kMalformed) {
-      auto keep = filter.keep(out.buffer(), begin);
-      if (!keep) return std::unexpected(keep.error());
-      if (!*keep) {
-        out.buffer().resize(begin);
-        continue;
-      }
-    }
-    if (auto st = out.end_line(); !st) return st;
+    if (auto st = end_line(begin, kind != LineKind::kMalformed); !st) return st;
   }
   return out.close();
 }
