@@ -1069,17 +1069,13 @@ class Parser {
       }
       ++j;
       raw += '"';
-      // JSON's escapes, decoded by simdjson.
-      raw.append(simdjson::SIMDJSON_PADDING, ' ');
-      simdjson::ondemand::parser p;
-      simdjson::ondemand::document doc;
-      std::string_view s;
-      if (p.iterate(raw.data(), raw.size() - simdjson::SIMDJSON_PADDING, raw.size()).get(doc) ||
-          doc.get_string().get(s)) {
-        return error(
-            i, "invalid string literal (JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
+      // JSON's escapes (json_writer.h).
+      size_t at = 0;
+      tok_.value.clear();
+      if (auto why = json::decode_json_string(raw, at, tok_.value); !why.empty()) {
+        return error(i, "invalid string literal: " + std::string(why) +
+                            " (JSON escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
       }
-      tok_.value = std::string(s);
       tok_.kind = Token::kString;
     } else if (is_ident_start(c) || c == '`') {
       // A name or a field path: name(.name | .`key` | [N] | ["key"])*
@@ -1443,6 +1439,7 @@ class Parser {
       if (var >= 0) {
         Node n = make(Op::kVar, pos);
         n.slot = static_cast<uint32_t>(var);
+        scope_.mark_referenced(n.slot);
         out_.constant = false;
         return add(n);
       }
@@ -1574,6 +1571,7 @@ Result<uint32_t> Scope::declare(std::string_view name) {
     return usage_error("'" + std::string(name) + "' is defined twice");
   }
   variables_.emplace_back(name);
+  referenced_.push_back(0);
   return static_cast<uint32_t>(variables_.size() - 1);
 }
 

@@ -56,6 +56,10 @@ class Scope {
   Result<uint32_t> declare(std::string_view name);
   // The slot of a declared name, or -1.
   int find_variable(std::string_view name) const;
+  // Whether an expression compiled so far reads the variable: a program may skip
+  // computing a value nothing reads.
+  bool referenced(uint32_t slot) const { return referenced_[slot] != 0; }
+  void mark_referenced(uint32_t slot) { referenced_[slot] = 1; }
 
   // The field slot for `path` (shared by every expression naming it).
   uint32_t field(const json::FieldPath& path);
@@ -68,6 +72,7 @@ class Scope {
   friend class Frame;
   ScopeOptions opt_;
   std::vector<std::string> variables_;
+  std::vector<uint8_t> referenced_;
   std::vector<json::FieldPath> fields_;
   json::FieldPath time_path_;
 };
@@ -179,6 +184,7 @@ class Frame {
   bool failed_ = false;
   std::string error_;
   Arena arena_;
+  std::string scratch_;  // unescaping; its capacity is kept
   simdjson::ondemand::parser sub_parser_;
 };
 

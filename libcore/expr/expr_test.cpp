@@ -389,3 +389,23 @@ TEST_CASE("expr: a field and a path below it in one expression") {
 
 }  // namespace
 }  // namespace ev::expr
+
+namespace ev::expr {
+namespace {
+
+TEST_CASE("expr: the arena reuses its blocks across events, also for large values") {
+  Arena arena;
+  for (size_t i = 0; i < 200; ++i) {
+    arena.reset();
+    // A small value, then a large one growing by a little each event.
+    std::string_view small = arena.copy("abc");
+    char* big = arena.alloc(70'000 + i * 300);
+    big[0] = 'x';
+    CHECK(small == "abc");
+  }
+  // 64 KiB for the small values, 128 KiB for all the large ones: no block per size.
+  CHECK(arena.capacity() == 64 * 1024 + 128 * 1024);
+}
+
+}  // namespace
+}  // namespace ev::expr

@@ -43,20 +43,6 @@ inline const char* find_quote(const char* p, const char* end) {
   return end;
 }
 
-int hex4(const char* p) {
-  int v = 0;
-  for (int i = 0; i < 4; ++i) {
-    char c = p[i];
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
 }  // namespace
 
 struct Frame::Node {
@@ -173,67 +159,14 @@ bool Frame::scan_string(const char*& p, std::string_view& content, bool& escaped
   }
 }
 
-// Unescapes JSON string content into the arena. False on a bad escape.
+// Unescapes the content of a JSON string (between its quotes, in the line) into the
+// arena. False on a bad escape or a control character.
 bool Frame::unescape(std::string_view raw, std::string_view& out) {
-  char* buf = arena_.alloc(raw.size());  // unescaped text is never longer
-  size_t n = 0;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c != '\\') {
-      buf[n++] = c;
-      continue;
-    }
-    if (++i >= raw.size()) return false;
-    switch (raw[i]) {
-      case '"':
-        buf[n++] = '"';
-        break;
-      case '\\':
-        buf[n++] = '\\';
-        break;
-      case '/':
-        buf[n++] = '/';
-        break;
-      case 'b':
-        buf[n++] = '\b';
-        break;
-      case 'f':
-        buf[n++] = '\f';
-        break;
-      case 'n':
-        buf[n++] = '\n';
-        break;
-      case 'r':
-        buf[n++] = '\r';
-        break;
-      case 't':
-        buf[n++] = '\t';
-        break;
-      case 'u': {
-        if (raw.size() - i < 5) return false;
-        int cp = hex4(raw.data() + i + 1);
-        if (cp < 0) return false;
-        i += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {  // a surrogate pair
-          if (raw.size() - i < 7 || raw[i + 1] != '\\' || raw[i + 2] != 'u') return false;
-          int lo = hex4(raw.data() + i + 3);
-          if (lo < 0xDC00 || lo > 0xDFFF) return false;
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          i += 6;
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-          return false;
-        }
-        std::string tmp;  // at most 4 bytes: small-string storage, no allocation
-        json::append_utf8(tmp, static_cast<uint32_t>(cp));
-        std::memcpy(buf + n, tmp.data(), tmp.size());
-        n += tmp.size();
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  out = std::string_view(buf, n);
+  const std::string_view quoted(raw.data() - 1, raw.size() + 2);
+  size_t at = 0;
+  scratch_.clear();
+  if (!json::decode_json_string(quoted, at, scratch_).empty()) return false;
+  out = arena_.copy(scratch_);
   return true;
 }
 

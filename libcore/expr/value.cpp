@@ -1,5 +1,6 @@
 #include "libcore/expr/value.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -41,7 +42,9 @@ char* Arena::alloc(size_t n) {
     ++block_;
     used_ = 0;
   }
-  const size_t size = n > kBlock ? n : kBlock;
+  // A value larger than a block gets its own, rounded up to a power of two, so that
+  // later events reuse it instead of adding a block for every new size.
+  const size_t size = n > kBlock ? std::bit_ceil(n) : kBlock;
   blocks_.push_back({std::make_unique<char[]>(size), size});
   block_ = blocks_.size() - 1;
   used_ = (n + 7) & ~size_t{7};

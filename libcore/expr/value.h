@@ -76,7 +76,9 @@ struct Value {
 
 // Per-event memory in fixed blocks that are kept across events: reset() makes them
 // free again, so a steady stream allocates nothing. Blocks never move, so a view
-// stays valid until reset().
+// stays valid until reset(). Bound: 64 KiB blocks for what the busiest event needed,
+// plus one block per larger value it held, rounded up to a power of two (with
+// --max-line 16M, at most about twice the line size per value).
 class Arena {
  public:
   // `n` writable bytes.
@@ -86,6 +88,12 @@ class Arena {
   void reset() {
     block_ = 0;
     used_ = 0;
+  }
+  // Bytes held in blocks.
+  size_t capacity() const {
+    size_t n = 0;
+    for (const Block& b : blocks_) n += b.size;
+    return n;
   }
 
  private:

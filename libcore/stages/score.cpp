@@ -80,7 +80,7 @@ struct Rule {
 
 struct Feature {
   expr::Expr value;
-  double weight = 0, mean = 0, scale = 1;
+  double coef = 0, mean = 0;       // weight / std, taken once: one multiply an event
   std::optional<double> fallback;  // "default"
   bool categorical = false;
   absl::flat_hash_map<std::string, double> categories;
@@ -464,7 +464,7 @@ class Score final : public pipeline::StatefulStage {
         return f.fail(feat.value.label() + ": needs a number, got " +
                       std::string(expr::type_name(x.type)));
       }
-      s += feat.weight * (v - feat.mean) / feat.scale;
+      s += feat.coef * (v - feat.mean);
     }
     if (logistic_) s = 1.0 / (1.0 + std::exp(-s));
     out = std::isfinite(s) ? expr::Value::number(s) : expr::Value::null();
@@ -493,7 +493,10 @@ class Score final : public pipeline::StatefulStage {
     }
     members_ += ']';
     flagged_ += any;
-    f.set(static_cast<uint32_t>(flags_slot_), flags_value(f));
+    // As an array value only when a later expression reads it (`"night" in flags`).
+    if (scope_.referenced(static_cast<uint32_t>(flags_slot_))) {
+      f.set(static_cast<uint32_t>(flags_slot_), flags_value(f));
+    }
     if (risk_slot_ >= 0) {
       expr::Value v = expr::Value::number(risk);
       f.set(static_cast<uint32_t>(risk_slot_), v);
@@ -663,7 +666,7 @@ class Score final : public pipeline::StatefulStage {
       }
       auto ex = expr::Expr::compile(text_expr, scope_, fw);
       if (!ex) return std::unexpected(ex.error());
-      Feature feat{std::move(*ex), 0, 0, 1, std::nullopt, false, {}, 0};
+      Feature feat{std::move(*ex), 0, 0, std::nullopt, false, {}, 0};
       simdjson::dom::object cats;
       if (!fo["categories"].get_object().get(cats)) {
         feat.categorical = true;
@@ -685,9 +688,8 @@ class Score final : public pipeline::StatefulStage {
         if (!m) return std::unexpected(m.error());
         if (!s) return std::unexpected(s.error());
         if (*s <= 0) return usage_error(fw + ": \"std\" must be positive");
-        feat.weight = *w;
+        feat.coef = *w / *s;
         feat.mean = *m;
-        feat.scale = *s;
         simdjson::dom::element d;
         if (!fo["default"].get(d)) {
           auto dv = number_member(fo, "default", std::nullopt, fw);
