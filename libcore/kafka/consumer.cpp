@@ -411,7 +411,19 @@ Status Consumer::commit(const rd_kafka_topic_partition_list_t* offsets, bool syn
     }
   }
   if (list->cnt == 0) return {};
-  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
+  // Partitions this member lost (it missed its session, the group moved on without it)
+  // are no longer its to commit: their next owner reads from the last commit again,
+  // which at-least-once delivery allows. Not an error that ends the run.
+  const bool lost = rd_kafka_assignment_lost(rk_.get()) != 0;
+  rd_kafka_resp_err_t err = lost ? RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST
+                                 : rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+      err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+      err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) {
+    diag::warning("kafka: " + uri_.text + ": offsets not committed, the group moved on (" +
+                  rd_kafka_err2str(err) + "); their next owner reads them again");
+    return {};
+  }
   if (err && sync) return kafka_error(uri_.text + ": cannot commit offsets", err);
   for (int i = 0; i < list->cnt; ++i) {
     part(list->elems[i].topic, list->elems[i].partition).committed = list->elems[i].offset;
